@@ -1,0 +1,116 @@
+// drctl's configuration: one TOML file (doc/config.md is the reference). Loading validates every
+// key: unknown keys, wrong types and bad values are kConfig errors naming the key and the line.
+// Secrets are never values in the file; the file names where they come from (SecretRef).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/cron.h"
+#include "common/duration.h"
+#include "common/result.h"
+#include "common/secret.h"
+
+namespace drctl {
+
+struct PostgresConfig {
+  std::string conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+  std::string pgdata;
+  std::string bindir;  // empty: found from pg_config
+  int line = 0;
+};
+
+struct RepoConfig {
+  std::string name;
+  std::string url;  // file:///dir or s3://bucket/prefix
+  std::string endpoint;
+  std::string region = "us-east-1";
+  bool path_style = false;
+  std::string ca_file;
+  std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
+  std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
+  std::string session_token_env = "AWS_SESSION_TOKEN";
+  int line = 0;
+
+  bool is_s3() const { return url.starts_with("s3://"); }
+};
+
+enum class CompressionAlgo : std::uint8_t { kNone, kLz4, kZstd };
+
+struct Compression {
+  CompressionAlgo algo = CompressionAlgo::kZstd;
+  int level = 3;
+  std::string ToString() const;
+};
+
+// Parses "zstd:N" (N in 1..19, "zstd" alone is level 3), "lz4" or "none".
+Result<Compression> ParseCompression(std::string_view text);
+
+struct EncryptionConfig {
+  bool enabled = true;  // turned off only by `enabled = false`, and `drctl info` says so
+  SecretRef passphrase{SecretKind::kEnv, "DRCTL_PASSPHRASE"};
+};
+
+struct BackupConfig {
+  int jobs = 2;
+  Compression compression;
+  std::vector<std::string> count_tables;  // tables whose exact row count goes in the manifest
+};
+
+struct RetentionConfig {
+  std::optional<int> keep_last, hourly, daily, weekly, monthly, yearly;
+  std::optional<Seconds> pitr;
+};
+
+struct ObjectivesConfig {
+  Seconds rpo = std::chrono::minutes(15);
+  Seconds rto = std::chrono::hours(4);
+};
+
+struct ScheduleConfig {
+  CronExpr backup = CronExpr::Parse("0 */6 * * *").value();
+  CronExpr expire = CronExpr::Parse("30 1 * * *").value();
+  CronExpr verify = CronExpr::Parse("0 2 * * *").value();
+  CronExpr drill = CronExpr::Parse("0 3 * * 0").value();
+};
+
+struct DaemonConfig {
+  std::string listen = "127.0.0.1:9187";
+  std::optional<SecretRef> token;
+};
+
+struct AlertsConfig {
+  std::string webhook;
+  std::string command;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was read from; empty for the embedded defaults
+  PostgresConfig postgres;
+  std::vector<RepoConfig> repos;
+  EncryptionConfig encryption;
+  BackupConfig backup;
+  RetentionConfig retention;
+  ObjectivesConfig objectives;
+  ScheduleConfig schedule;
+  DaemonConfig daemon;
+  AlertsConfig alerts;
+
+  const RepoConfig* FindRepo(std::string_view name) const;
+};
+
+// Parses TOML text; `source` names it in error messages.
+Result<Config> ParseConfig(std::string_view text, const std::filesystem::path& source);
+
+// Reads and parses a file.
+Result<Config> LoadConfigFile(const std::filesystem::path& path);
+
+// Which file to read: `explicit_path` (--config) if given, else $DRCTL_CONFIG, else ./drctl.toml,
+// else /etc/drctl/drctl.toml. An explicitly named file that does not exist is an error; when
+// nothing is named and no default file exists, the result is kNotFound listing where it looked.
+Result<std::filesystem::path> FindConfigFile(const std::optional<std::filesystem::path>& explicit_path);
+
+}  // namespace drctl

@@ -1,0 +1,219 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace drctl {
+namespace {
+
+constexpr std::string_view kContract = R"(
+[postgres]
+conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+pgdata = "/var/lib/postgresql/15/main"
+
+[[repo]]
+name = "local"
+url = "file:///var/lib/drctl/repo"
+
+[[repo]]
+name = "dr"
+url = "s3://bucket/some/prefix"
+endpoint = "https://s3.eu-central-1.amazonaws.com"
+region = "eu-central-1"
+
+[encryption]
+passphrase_env = "DRCTL_PASSPHRASE"
+
+[backup]
+jobs = 2
+compression = "zstd:3"
+
+[retention]
+daily = 30
+monthly = 12
+
+[objectives]
+rpo = "15m"
+rto = "4h"
+)";
+
+TEST(Config, ParsesTheContractExample) {
+  auto c = ParseConfig(kContract, "drctl.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->postgres.pgdata, "/var/lib/postgresql/15/main");
+  ASSERT_EQ(c->repos.size(), 2U);
+  EXPECT_EQ(c->repos[0].name, "local");
+  EXPECT_FALSE(c->repos[0].is_s3());
+  EXPECT_TRUE(c->repos[1].is_s3());
+  EXPECT_EQ(c->repos[1].region, "eu-central-1");
+  EXPECT_EQ(c->repos[1].line, 10);
+  EXPECT_EQ(c->encryption.passphrase.kind, SecretKind::kEnv);
+  EXPECT_EQ(c->encryption.passphrase.source, "DRCTL_PASSPHRASE");
+  EXPECT_EQ(c->backup.jobs, 2);
+  EXPECT_EQ(c->backup.compression.ToString(), "zstd:3");
+  EXPECT_EQ(c->retention.daily, 30);
+  EXPECT_EQ(c->retention.monthly, 12);
+  EXPECT_FALSE(c->retention.weekly.has_value());
+  EXPECT_EQ(c->objectives.rpo, Seconds(900));
+  EXPECT_EQ(c->objectives.rto, Seconds(14400));
+  EXPECT_EQ(c->FindRepo("dr"), &c->repos[1]);
+  EXPECT_EQ(c->FindRepo("nope"), nullptr);
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+  auto c = ParseConfig("", "x.toml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->backup.jobs, 2);
+  EXPECT_EQ(c->schedule.backup.text(), "0 */6 * * *");
+  EXPECT_EQ(c->schedule.drill.text(), "0 3 * * 0");
+  EXPECT_EQ(c->daemon.listen, "127.0.0.1:9187");
+  EXPECT_TRUE(c->encryption.enabled);
+}
+
+TEST(Config, ScheduleDaemonAlertsAndRetentionKeys) {
+  auto c = ParseConfig(R"(
+[schedule]
+backup = "*/30 * * * *"
+[daemon]
+listen = "127.0.0.1:9999"
+token_env = "DRCTL_HTTP_TOKEN"
+[alerts]
+webhook = "https://hooks.example/dr"
+[retention]
+keep_last = 3
+pitr = "7d"
+[backup]
+count_tables = ['public."User"']
+)",
+                       "x.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->schedule.backup.text(), "*/30 * * * *");
+  ASSERT_TRUE(c->daemon.token.has_value());
+  EXPECT_EQ(c->daemon.token->source, "DRCTL_HTTP_TOKEN");
+  EXPECT_EQ(c->alerts.webhook, "https://hooks.example/dr");
+  EXPECT_EQ(c->retention.keep_last, 3);
+  EXPECT_EQ(c->retention.pitr, Seconds(7 * 86400));
+  ASSERT_EQ(c->backup.count_tables.size(), 1U);
+  EXPECT_EQ(c->backup.count_tables[0], "public.\"User\"");
+}
+
+// Each broken file: the error is kConfig and names the file, the line and the key.
+void ExpectConfigError(std::string_view text, std::string_view expected_fragment) {
+  auto c = ParseConfig(text, "broken.toml");
+  ASSERT_FALSE(c.has_value()) << text;
+  EXPECT_EQ(c.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(c.error().message().find(expected_fragment), std::string::npos)
+      << "got: " << c.error().message();
+}
+
+TEST(ConfigErrors, UnknownKeyNamesKeyAndLine) {
+  ExpectConfigError("[backup]\njobs = 2\njbos = 3\n", "broken.toml:3: unknown key 'backup.jbos'");
+}
+
+TEST(ConfigErrors, UnknownSection) {
+  ExpectConfigError("[bakup]\njobs = 2\n", "broken.toml:1: unknown key 'bakup'");
+}
+
+TEST(ConfigErrors, UnknownKeyInRepo) {
+  ExpectConfigError("[[repo]]\nname = \"a\"\nurl = \"file:///r\"\nbucket = \"x\"\n",
+                    "broken.toml:4: unknown key 'repo[1].bucket'");
+}
+
+TEST(ConfigErrors, WrongType) {
+  ExpectConfigError("[backup]\n\njobs = \"two\"\n",
+                    "broken.toml:3: key 'backup.jobs' must be an integer, not a string");
+}
+
+TEST(ConfigErrors, OutOfRange) {
+  ExpectConfigError("[backup]\njobs = 0\n", "broken.toml:2: key 'backup.jobs' is 0, must be");
+}
+
+TEST(ConfigErrors, BadDuration) {
+  ExpectConfigError("[objectives]\nrpo = \"15 minutes\"\n",
+                    "broken.toml:2: key 'objectives.rpo' duration \"15 minutes\"");
+}
+
+TEST(ConfigErrors, BadCron) {
+  ExpectConfigError("[schedule]\nbackup = \"0 */6 * *\"\n",
+                    "broken.toml:2: key 'schedule.backup' cron expression");
+}
+
+TEST(ConfigErrors, BadCompression) {
+  ExpectConfigError("[backup]\ncompression = \"gzip\"\n",
+                    "broken.toml:2: key 'backup.compression' unknown compression \"gzip\"");
+}
+
+TEST(ConfigErrors, MissingRepoUrl) {
+  ExpectConfigError("\n[[repo]]\nname = \"local\"\n", "broken.toml:2: missing key 'repo[1].url'");
+}
+
+TEST(ConfigErrors, BadRepoUrlScheme) {
+  ExpectConfigError("[[repo]]\nname = \"x\"\nurl = \"ftp://host/x\"\n", "unknown scheme");
+  ExpectConfigError("[[repo]]\nname = \"x\"\nurl = \"file://relative\"\n", "must be absolute");
+  ExpectConfigError("[[repo]]\nname = \"x\"\nurl = \"s3://\"\n", "names no bucket");
+}
+
+TEST(ConfigErrors, DuplicateRepoName) {
+  ExpectConfigError(
+      "[[repo]]\nname = \"a\"\nurl = \"file:///a\"\n[[repo]]\nname = \"a\"\nurl = \"file:///b\"\n",
+      "broken.toml:4: repo name 'a' is used twice");
+}
+
+TEST(ConfigErrors, RepoMustBeArrayOfTables) {
+  ExpectConfigError("[repo]\nname = \"a\"\n", "'repo' must be an array of tables");
+}
+
+TEST(ConfigErrors, SectionMustBeTable) {
+  ExpectConfigError("backup = 3\n", "'backup' must be a table");
+}
+
+TEST(ConfigErrors, SecretLiteralsAreRefused) {
+  ExpectConfigError("[encryption]\npassphrase = \"hunter2\"\n",
+                    "key 'encryption.passphrase' would put a secret in the config file");
+  ExpectConfigError("[[repo]]\nname = \"a\"\nurl = \"s3://b\"\nsecret_access_key = \"x\"\n",
+                    "secret_access_key' would put a secret in the config file");
+}
+
+TEST(ConfigErrors, SecretLiteralIsNotEchoed) {
+  auto c = ParseConfig("[encryption]\npassphrase = \"hunter2-secret\"\n", "broken.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().ToString().find("hunter2"), std::string::npos);
+}
+
+TEST(ConfigErrors, TwoSecretSources) {
+  ExpectConfigError("[encryption]\npassphrase_env = \"A\"\npassphrase_file = \"/f\"\n",
+                    "broken.toml:3: key 'encryption.passphrase_file' conflicts");
+}
+
+TEST(ConfigErrors, SyntaxError) {
+  ExpectConfigError("[backup\njobs = 2\n", "broken.toml:1: ");
+}
+
+TEST(Compression, Parses) {
+  EXPECT_EQ(ParseCompression("lz4").value().algo, CompressionAlgo::kLz4);
+  EXPECT_EQ(ParseCompression("none").value().algo, CompressionAlgo::kNone);
+  EXPECT_EQ(ParseCompression("zstd:19").value().level, 19);
+  EXPECT_EQ(ParseCompression("zstd").value().level, 3);
+  EXPECT_FALSE(ParseCompression("zstd:0").has_value());
+  EXPECT_FALSE(ParseCompression("zstd:20").has_value());
+  EXPECT_FALSE(ParseCompression("zstd:3x").has_value());
+}
+
+TEST(FindConfigFile, ExplicitPathMustExist) {
+  auto r = FindConfigFile(std::filesystem::path("/nonexistent/drctl.toml"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kConfig);
+  EXPECT_NE(r.error().message().find("/nonexistent/drctl.toml"), std::string::npos);
+}
+
+TEST(FindConfigFile, EnvironmentVariableComesNext) {
+  setenv("DRCTL_CONFIG", "/nonexistent/from-env.toml", 1);
+  auto r = FindConfigFile(std::nullopt);
+  unsetenv("DRCTL_CONFIG");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("from $DRCTL_CONFIG"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace drctl
