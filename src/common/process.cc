@@ -63,8 +63,8 @@ int StatusToExit(int status) {
     }
   }
   // After the credential change: changing credentials clears the parent-death signal.
-  if (o.die_with_parent) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (o.parent_death_signal != 0) {
+    prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
     if (getppid() != parent) _exit(125);  // parent already gone
   }
   if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(126);

@@ -23,7 +23,7 @@ struct SpawnOptions {
   std::string stderr_path;                // empty: inherit; else appended to this file
   int stdout_fd = -1;                     // if >= 0, used instead of stdout_path (not closed)
   int stderr_fd = -1;                     // if >= 0, used instead of stderr_path (not closed)
-  bool die_with_parent = true;            // SIGKILL the child when this process exits
+  int parent_death_signal = 9;            // sent to the child when this process dies; 0: none
   bool new_process_group = true;          // its own group, so Ctrl-C on a terminal skips it
 };
 

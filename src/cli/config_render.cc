@@ -1,0 +1,90 @@
+#include "cli/config_render.h"
+
+#include <sstream>
+
+#include "postgres/connection.h"
+
+namespace drctl::cli {
+namespace {
+
+nlohmann::json Optional(const std::optional<int>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json ConfigToJson(const Config& c) {
+  nlohmann::json repos = nlohmann::json::array();
+  for (const auto& r : c.repos) {
+    nlohmann::json repo = {{"name", r.name}, {"url", r.url}};
+    if (r.is_s3()) {
+      repo["endpoint"] = r.endpoint;
+      repo["region"] = r.region;
+      repo["path_style"] = r.path_style;
+      repo["ca_file"] = r.ca_file;
+      repo["access_key_id"] = SecretRef{SecretKind::kEnv, r.access_key_id_env}.Describe();
+      repo["secret_access_key"] = SecretRef{SecretKind::kEnv, r.secret_access_key_env}.Describe();
+      repo["session_token"] = SecretRef{SecretKind::kEnv, r.session_token_env}.Describe();
+    }
+    repos.push_back(repo);
+  }
+  return {
+      {"source", c.source.string()},
+      {"postgres",
+       {{"conninfo", pg::MaskConninfo(c.postgres.conninfo)},
+        {"pgdata", c.postgres.pgdata},
+        {"bindir", c.postgres.bindir}}},
+      {"repo", repos},
+      {"encryption",
+       {{"enabled", c.encryption.enabled}, {"passphrase", c.encryption.passphrase.Describe()}}},
+      {"backup",
+       {{"jobs", c.backup.jobs},
+        {"compression", c.backup.compression.ToString()},
+        {"count_tables", c.backup.count_tables}}},
+      {"retention",
+       {{"keep_last", Optional(c.retention.keep_last)},
+        {"hourly", Optional(c.retention.hourly)},
+        {"daily", Optional(c.retention.daily)},
+        {"weekly", Optional(c.retention.weekly)},
+        {"monthly", Optional(c.retention.monthly)},
+        {"yearly", Optional(c.retention.yearly)},
+        {"pitr", c.retention.pitr ? nlohmann::json(FormatDuration(*c.retention.pitr))
+                                  : nlohmann::json(nullptr)}}},
+      {"objectives",
+       {{"rpo", FormatDuration(c.objectives.rpo)}, {"rto", FormatDuration(c.objectives.rto)}}},
+      {"schedule",
+       {{"backup", c.schedule.backup.text()},
+        {"expire", c.schedule.expire.text()},
+        {"verify", c.schedule.verify.text()},
+        {"drill", c.schedule.drill.text()}}},
+      {"daemon",
+       {{"listen", c.daemon.listen},
+        {"token", c.daemon.token ? nlohmann::json(c.daemon.token->Describe())
+                                 : nlohmann::json(nullptr)}}},
+      {"alerts", {{"webhook", c.alerts.webhook}, {"command", c.alerts.command}}},
+  };
+}
+
+std::string ConfigToText(const Config& c) {
+  // TOML-like, one section per block, so it reads like the file it came from.
+  const nlohmann::json j = ConfigToJson(c);
+  std::ostringstream out;
+  out << "# effective configuration from " << (c.source.empty() ? "(defaults)" : c.source.string())
+      << "\n# secrets are shown as their source, never their value\n";
+  auto print_table = [&](const std::string& header, const nlohmann::json& table) {
+    out << "\n" << header << "\n";
+    for (const auto& [key, value] : table.items()) {
+      if (value.is_null()) continue;
+      out << key << " = " << value.dump() << "\n";
+    }
+  };
+  print_table("[postgres]", j["postgres"]);
+  for (const auto& repo : j["repo"]) print_table("[[repo]]", repo);
+  for (const char* section :
+       {"encryption", "backup", "retention", "objectives", "schedule", "daemon", "alerts"}) {
+    print_table(std::string("[") + section + "]", j[section]);
+  }
+  return out.str();
+}
+
+}  // namespace drctl::cli
