@@ -90,9 +90,15 @@ Result<Process> Process::Spawn(const SpawnOptions& options) {
   std::vector<char*> argv;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-  for (const auto& e : options.env) env_storage.push_back(e);
+  // Extra entries replace inherited ones of the same name (getenv returns the first match).
+  std::vector<std::string> env_storage = options.env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    bool replaced = false;
+    for (const auto& extra : options.env) replaced = replaced || extra.starts_with(name);
+    if (!replaced) env_storage.emplace_back(entry);
+  }
   std::vector<char*> envp;
   for (const auto& e : env_storage) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
@@ -165,6 +171,15 @@ Result<int> Process::Stop(int sig, std::chrono::milliseconds grace) {
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, const std::string& user) {
+  SpawnOptions options;
+  options.argv = argv;
+  options.user = user;
+  return RunCommand(std::move(options), timeout);
+}
+
+Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout) {
+  if (options.argv.empty()) return Fail(ErrorCode::kInternal, "RunCommand with an empty argv");
+  const std::string name = options.argv[0];
   std::array<int, 2> out_pipe{};
   std::array<int, 2> err_pipe{};
   if (pipe2(out_pipe.data(), O_CLOEXEC) != 0) return Fail(ErrorCode::kIo, Errno("pipe"));
@@ -173,9 +188,6 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
     close(out_pipe[1]);
     return Fail(ErrorCode::kIo, Errno("pipe"));
   }
-  SpawnOptions options;
-  options.argv = argv;
-  options.user = user;
   options.stdout_fd = out_pipe[1];
   options.stderr_fd = err_pipe[1];
   auto child = Process::Spawn(options);
@@ -219,7 +231,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
   }
   if (timed_out) {
     (void)child->Stop(SIGKILL, std::chrono::milliseconds(0));
-    return Fail(ErrorCode::kTimeout, "command " + argv[0] + " did not finish within " +
+    return Fail(ErrorCode::kTimeout, "command " + name + " did not finish within " +
                                          std::to_string(timeout.count() / 1000) + " s",
                 "check that it does not wait for input; it was killed");
   }

@@ -72,6 +72,9 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout,
                                  const std::string& user = {});
 
+// The same with full control over the child (env, cwd, user); its output streams are replaced.
+Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout);
+
 // True if a process with this PID exists (and is not a zombie we own).
 bool PidAlive(pid_t pid);
 

@@ -21,6 +21,17 @@ TEST(RunCommand, CapturesOutputAndStatus) {
   EXPECT_EQ(r->err, "err\n");
 }
 
+TEST(RunCommand, ExtraEnvironmentOverridesInherited) {
+  setenv("DRCTL_PROCESS_TEST", "inherited", 1);
+  SpawnOptions o;
+  o.argv = {"/bin/sh", "-c", "printf %s \"$DRCTL_PROCESS_TEST\""};
+  o.env = {"DRCTL_PROCESS_TEST=override"};
+  auto r = RunCommand(o, seconds(10));
+  unsetenv("DRCTL_PROCESS_TEST");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->out, "override");
+}
+
 TEST(RunCommand, TimesOutAndKills) {
   auto r = RunCommand({"/bin/sleep", "30"}, milliseconds(200));
   ASSERT_FALSE(r.has_value());
@@ -49,6 +60,7 @@ TEST(Process, StopEscalatesToSigkill) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 128 + SIGKILL);
   EXPECT_FALSE(PidAlive(pid));
+  std::filesystem::remove(marker);
 }
 
 TEST(Process, WaitReportsExitStatus) {
