@@ -17,3 +17,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   target_compile_options(drctl_options INTERFACE -Wno-builtin-macro-redefined -U__cpp_concepts
                          -D__cpp_concepts=202002L)
 endif()
+if(DRCTL_FUZZ)
+  # Coverage instrumentation for libFuzzer in every library the fuzz targets link.
+  target_compile_options(drctl_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()

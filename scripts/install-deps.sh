@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# Idempotent installer of every Debian package drctl's build, tests and benchmarks need.
-# Safe to run again: apt-get skips what is installed; `apt-get update` runs only when a package
-# is missing. Needs root (or sudo).
+# Idempotent installer of the Debian packages drctl needs. Safe to run again: only missing
+# packages are installed, and `apt-get update` runs only when something is missing. Needs root
+# (or sudo).
+#   scripts/install-deps.sh          everything: build, tests (real servers), tooling, benchmarks
+#   scripts/install-deps.sh --core   what building drctl and running `drctl demo` need
 set -euo pipefail
 
-packages=(
-  # build
+core=(
   build-essential cmake ninja-build pkg-config git
-  # clang 16: its tools parse libstdc++ 12's <expected> (doc/build.md)
-  clang-16 clang-format-16 clang-tidy-16 libclang-rt-16-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
-  # libraries
   libpq-dev libssl-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libhiredis-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
-  # real peers for integration tests
+  libgtest-dev libgmock-dev googletest
   postgresql-15 postgresql-contrib postgresql-client-15
+)
+extra=(
+  # clang 16: its tools parse libstdc++ 12's <expected> (doc/build.md)
+  clang-16 clang-format-16 clang-tidy-16 libclang-rt-16-dev
+  libbenchmark-dev
+  # real peers for integration tests
   redis-server redis-tools
   swift swift-proxy swift-account swift-container swift-object memcached python3-swift
   # independent clients and reference tools (cross-checks, benchmarks)
   awscli s3cmd pgbackrest zstd procps curl ca-certificates
 )
+
+packages=("${core[@]}")
+if [[ "${1:-}" != "--core" ]]; then packages+=("${extra[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -62,8 +62,8 @@ int Demo(const command::DemoOptions& options, const Output& out) {
   if (!out.json()) std::cout << "drctl demo: a throwaway PostgreSQL and a local repository\n";
   auto report = command::RunDemo(options, [&](const command::DemoStep& step) {
     if (!out.json()) {
-      std::cout << fmt::format("  {:<4} {:<22} {:>7.2f}s  {}\n", step.ok ? "ok" : "FAIL",
-                               step.name, step.seconds, step.detail)
+      std::cout << fmt::format("  {:<4} {:<22} {:>7.2f}s  {}\n", step.ok ? "ok" : "FAIL", step.name,
+                               step.seconds, step.detail)
                 << std::flush;
     }
   });

@@ -59,8 +59,8 @@ nlohmann::json ConfigToJson(const Config& c) {
         {"drill", c.schedule.drill.text()}}},
       {"daemon",
        {{"listen", c.daemon.listen},
-        {"token", c.daemon.token ? nlohmann::json(c.daemon.token->Describe())
-                                 : nlohmann::json(nullptr)}}},
+        {"token",
+         c.daemon.token ? nlohmann::json(c.daemon.token->Describe()) : nlohmann::json(nullptr)}}},
       {"alerts", {{"webhook", c.alerts.webhook}, {"command", c.alerts.command}}},
   };
 }

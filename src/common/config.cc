@@ -1,12 +1,12 @@
 #include "common/config.h"
 
+#include <toml++/toml.h>
 #include <array>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace drctl {
 namespace {
@@ -37,8 +37,8 @@ class TableReader {
     const auto v = node->as_integer()->get();
     if (v < min || v > max) {
       return Bad(key, *node,
-                 "is " + std::to_string(v) + ", must be between " + std::to_string(min) +
-                     " and " + std::to_string(max));
+                 "is " + std::to_string(v) + ", must be between " + std::to_string(min) + " and " +
+                     std::to_string(max));
     }
     out = static_cast<int>(v);
     return Ok();
@@ -91,7 +91,9 @@ class TableReader {
                      std::string(base) + "_command");
     }
     constexpr std::array<std::pair<std::string_view, SecretKind>, 3> kSources = {
-        {{"_env", SecretKind::kEnv}, {"_file", SecretKind::kFile}, {"_command", SecretKind::kCommand}}};
+        {{"_env", SecretKind::kEnv},
+         {"_file", SecretKind::kFile},
+         {"_command", SecretKind::kCommand}}};
     bool found = false;
     for (const auto& [suffix, kind] : kSources) {
       const std::string key = std::string(base) + std::string(suffix);
@@ -138,16 +140,15 @@ class TableReader {
   }
 
   Status Missing(std::string_view key) const {
-    return Fail(ErrorCode::kConfig,
-                file_.string() + ":" + std::to_string(line()) + ": missing key '" + Dotted(key) +
-                    "'",
-                "add " + std::string(key) + " = ... to [" + prefix_ + "]");
+    return Fail(
+        ErrorCode::kConfig,
+        file_.string() + ":" + std::to_string(line()) + ": missing key '" + Dotted(key) + "'",
+        "add " + std::string(key) + " = ... to [" + prefix_ + "]");
   }
 
   Status WrongType(std::string_view key, const toml::node& node, std::string_view expected) const {
-    return Fail(ErrorCode::kConfig,
-                Where(node) + "key '" + Dotted(key) + "' must be " + std::string(expected) +
-                    ", not " + TypeName(node));
+    return Fail(ErrorCode::kConfig, Where(node) + "key '" + Dotted(key) + "' must be " +
+                                        std::string(expected) + ", not " + TypeName(node));
   }
 
   Status Bad(std::string_view key, const toml::node& node, const std::string& why,
@@ -158,13 +159,20 @@ class TableReader {
 
   static std::string TypeName(const toml::node& node) {
     switch (node.type()) {
-      case toml::node_type::string: return "a string";
-      case toml::node_type::integer: return "an integer";
-      case toml::node_type::floating_point: return "a number with a fraction";
-      case toml::node_type::boolean: return "a boolean";
-      case toml::node_type::array: return "an array";
-      case toml::node_type::table: return "a table";
-      default: return "a date or time";
+      case toml::node_type::string:
+        return "a string";
+      case toml::node_type::integer:
+        return "an integer";
+      case toml::node_type::floating_point:
+        return "a number with a fraction";
+      case toml::node_type::boolean:
+        return "a boolean";
+      case toml::node_type::array:
+        return "an array";
+      case toml::node_type::table:
+        return "a table";
+      default:
+        return "a date or time";
     }
   }
 
@@ -179,9 +187,12 @@ class TableReader {
 
 std::string Compression::ToString() const {
   switch (algo) {
-    case CompressionAlgo::kNone: return "none";
-    case CompressionAlgo::kLz4: return "lz4";
-    case CompressionAlgo::kZstd: return "zstd:" + std::to_string(level);
+    case CompressionAlgo::kNone:
+      return "none";
+    case CompressionAlgo::kLz4:
+      return "lz4";
+    case CompressionAlgo::kZstd:
+      return "zstd:" + std::to_string(level);
   }
   return "?";
 }
@@ -276,8 +287,9 @@ Status ReadRepo(const toml::table& t, const Path& file, std::size_t index, RepoC
   }
   if (!out.endpoint.empty() && !out.endpoint.starts_with("http://") &&
       !out.endpoint.starts_with("https://")) {
-    return Fail(ErrorCode::kConfig, where + "repo '" + out.name + "' endpoint must start with "
-                "http:// or https://");
+    return Fail(ErrorCode::kConfig, where + "repo '" + out.name +
+                                        "' endpoint must start with "
+                                        "http:// or https://");
   }
   return Ok();
 }
@@ -354,9 +366,9 @@ Status Section(TableReader& top, const toml::table& root, std::string_view name,
   const toml::node* node = root.get(name);
   if (node == nullptr) return Ok();
   if (!node->is_table()) {
-    return Fail(ErrorCode::kConfig, file.string() + ":" + std::to_string(node->source().begin.line) +
-                                        ": '" + std::string(name) + "' must be a table [" +
-                                        std::string(name) + "]");
+    return Fail(ErrorCode::kConfig,
+                file.string() + ":" + std::to_string(node->source().begin.line) + ": '" +
+                    std::string(name) + "' must be a table [" + std::string(name) + "]");
   }
   return read(*node->as_table(), file, out);
 }

@@ -111,6 +111,7 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path);
 // Which file to read: `explicit_path` (--config) if given, else $DRCTL_CONFIG, else ./drctl.toml,
 // else /etc/drctl/drctl.toml. An explicitly named file that does not exist is an error; when
 // nothing is named and no default file exists, the result is kNotFound listing where it looked.
-Result<std::filesystem::path> FindConfigFile(const std::optional<std::filesystem::path>& explicit_path);
+Result<std::filesystem::path> FindConfigFile(
+    const std::optional<std::filesystem::path>& explicit_path);
 
 }  // namespace drctl

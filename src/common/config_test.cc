@@ -89,8 +89,7 @@ count_tables = ['public."User"']
                        "x.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message();
   EXPECT_EQ(c->schedule.backup.text(), "*/30 * * * *");
-  ASSERT_TRUE(c->daemon.token.has_value());
-  EXPECT_EQ(c->daemon.token->source, "DRCTL_HTTP_TOKEN");
+  EXPECT_EQ(c->daemon.token.value_or(SecretRef{}).source, "DRCTL_HTTP_TOKEN");
   EXPECT_EQ(c->alerts.webhook, "https://hooks.example/dr");
   EXPECT_EQ(c->retention.keep_last, 3);
   EXPECT_EQ(c->retention.pitr, Seconds(7 * 86400));
@@ -186,9 +185,7 @@ TEST(ConfigErrors, TwoSecretSources) {
                     "broken.toml:3: key 'encryption.passphrase_file' conflicts");
 }
 
-TEST(ConfigErrors, SyntaxError) {
-  ExpectConfigError("[backup\njobs = 2\n", "broken.toml:1: ");
-}
+TEST(ConfigErrors, SyntaxError) { ExpectConfigError("[backup\njobs = 2\n", "broken.toml:1: "); }
 
 TEST(Compression, Parses) {
   EXPECT_EQ(ParseCompression("lz4").value().algo, CompressionAlgo::kLz4);

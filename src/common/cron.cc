@@ -18,10 +18,13 @@ struct FieldSpec {
 constexpr FieldSpec kMinute{"minute", 0, 59, {}};
 constexpr FieldSpec kHour{"hour", 0, 23, {}};
 constexpr FieldSpec kDay{"day-of-month", 1, 31, {}};
-constexpr FieldSpec kMonth{"month", 1, 12, {"jan", "feb", "mar", "apr", "may", "jun", "jul",
-                                            "aug", "sep", "oct", "nov", "dec"}};
-constexpr FieldSpec kWeekday{"day-of-week", 0, 7, {"sun", "mon", "tue", "wed", "thu", "fri",
-                                                   "sat"}};
+constexpr FieldSpec kMonth{
+    "month",
+    1,
+    12,
+    {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}};
+constexpr FieldSpec kWeekday{
+    "day-of-week", 0, 7, {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}};
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -33,8 +36,8 @@ std::string Lower(std::string_view s) {
 
 Error FieldError(const FieldSpec& spec, std::string_view part, std::string_view why) {
   return Error(ErrorCode::kConfig,
-               std::string("cron ") + spec.name + " field \"" + std::string(part) + "\": " +
-                   std::string(why),
+               std::string("cron ") + spec.name + " field \"" + std::string(part) +
+                   "\": " + std::string(why),
                "5 fields: minute hour day-of-month month day-of-week, e.g. \"0 */6 * * *\"");
 }
 
@@ -193,12 +196,23 @@ bool CronExpr::Matches(TimePoint t) const {
 }
 
 CronExpr::TimePoint CronExpr::Next(TimePoint after) const {
-  // Walk forward day by day to a matching day, then pick the first matching hour and minute.
+  // Walk forward a day at a time (a month at a time through months that never match) to a
+  // matching day, then take its first matching hour and minute. Weekdays and leap years repeat
+  // every 28 years (1901-2099), so a parsed expression fires within that window.
   std::tm tm = ToTm(after);
   tm.tm_sec = 0;
   tm.tm_min += 1;
   tm = ToTm(FromTm(tm));
-  for (int day = 0; day < 366 * 8 + 2; ++day) {
+  const auto limit = after + std::chrono::days(366 * 29);
+  while (FromTm(tm) < limit) {
+    if (!months_[static_cast<std::size_t>(tm.tm_mon + 1)]) {
+      tm.tm_mon += 1;
+      tm.tm_mday = 1;
+      tm.tm_hour = 0;
+      tm.tm_min = 0;
+      tm = ToTm(FromTm(tm));
+      continue;
+    }
     if (DayMatches(tm.tm_mday, tm.tm_mon + 1, tm.tm_wday)) {
       for (int h = tm.tm_hour; h < 24; ++h) {
         if (!hours_[static_cast<std::size_t>(h)]) continue;

@@ -22,8 +22,9 @@ class CronExpr {
   // can never fire (e.g. "0 0 30 2 *") is an error too.
   static Result<CronExpr> Parse(std::string_view text);
 
-  // The first matching minute strictly after `after`. A parsed expression fires within eight
-  // years (Feb 29 on a given weekday is the rarest case), so the result is always a real time.
+  // The first matching minute strictly after `after`. Weekdays and leap years repeat every 28
+  // years, so a parsed expression fires within that window and the result is a real time (for
+  // dates in 1901-2099).
   TimePoint Next(TimePoint after) const;
 
   bool Matches(TimePoint t) const;
@@ -35,9 +36,9 @@ class CronExpr {
   std::string text_;
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
-  std::bitset<32> days_;    // 1..31
-  std::bitset<13> months_;  // 1..12
-  std::bitset<7> weekdays_; // 0..6, Sunday = 0
+  std::bitset<32> days_;     // 1..31
+  std::bitset<13> months_;   // 1..12
+  std::bitset<7> weekdays_;  // 0..6, Sunday = 0
   bool days_restricted_ = false;
   bool weekdays_restricted_ = false;
 };

@@ -73,6 +73,12 @@ TEST(Cron, LeapDay) {
   EXPECT_EQ(Parse("0 0 29 2 *").Next(At(2026, 3, 1, 0, 0)), At(2028, 2, 29, 0, 0));
 }
 
+TEST(Cron, RareCombinationMoreThanEightYearsAway) {
+  // Saturdays in August on days 1, 8, 15, 22 or 29 ("*/7" counts as unrestricted, so both day
+  // fields must match): after August 2026 the next is 2037-08-01. Found by fuzz_cron.
+  EXPECT_EQ(Parse("0 1 */7 8 6").Next(At(2026, 9, 1, 0, 0)), At(2037, 8, 1, 1, 0));
+}
+
 TEST(Cron, Macros) {
   EXPECT_EQ(Parse("@daily").Next(At(2026, 11, 25, 17, 0)), At(2026, 11, 26, 0, 0));
   EXPECT_EQ(Parse("@hourly").Next(At(2026, 11, 25, 17, 0)), At(2026, 11, 25, 18, 0));

@@ -36,15 +36,15 @@ enum class ErrorCode : std::uint8_t {
 
 // What a caller (or an operator's script) should do about an error of this kind.
 enum class Retry : std::uint8_t {
-  kNever,       // retrying the same thing fails the same way: fix input, state or config first
-  kNow,         // transient: retry with backoff (network, server busy, timeout)
-  kAfterFix,    // retrying helps once something outside is repaired (server down, lock holder)
+  kNever,     // retrying the same thing fails the same way: fix input, state or config first
+  kNow,       // transient: retry with backoff (network, server busy, timeout)
+  kAfterFix,  // retrying helps once something outside is repaired (server down, lock holder)
 };
 
 struct ErrorInfo {
   ErrorCode code;
-  std::string_view name;     // stable identifier, e.g. "config" (used in JSON output)
-  int exit_code;             // process exit status
+  std::string_view name;  // stable identifier, e.g. "config" (used in JSON output)
+  int exit_code;          // process exit status
   Retry retry;
   std::string_view meaning;  // one line for the README and `drctl help errors`
 };

@@ -19,9 +19,7 @@ extern char** environ;
 namespace drctl {
 namespace {
 
-std::string Errno(std::string_view what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+std::string Errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
 
 struct Credentials {
   uid_t uid;
@@ -88,6 +86,7 @@ Result<Process> Process::Spawn(const SpawnOptions& options) {
   if (!cred) return std::unexpected(cred.error());
 
   std::vector<char*> argv;
+  argv.reserve(options.argv.size() + 1);
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   // Extra entries replace inherited ones of the same name (getenv returns the first match).
@@ -100,12 +99,14 @@ Result<Process> Process::Spawn(const SpawnOptions& options) {
     if (!replaced) env_storage.emplace_back(entry);
   }
   std::vector<char*> envp;
+  envp.reserve(env_storage.size() + 1);
   for (const auto& e : env_storage) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
   const int out_fd = options.stdout_fd >= 0 ? options.stdout_fd : OpenAppend(options.stdout_path);
   const int err_fd = options.stderr_fd >= 0 ? options.stderr_fd : OpenAppend(options.stderr_path);
-  if ((!options.stdout_path.empty() && out_fd < 0) || (!options.stderr_path.empty() && err_fd < 0)) {
+  if ((!options.stdout_path.empty() && out_fd < 0) ||
+      (!options.stderr_path.empty() && err_fd < 0)) {
     return Fail(ErrorCode::kIo, Errno("cannot open output file for " + options.argv[0]));
   }
   const pid_t parent = getpid();
@@ -150,9 +151,9 @@ Result<int> Process::Wait(std::chrono::milliseconds timeout) {
   auto delay = std::chrono::milliseconds(1);
   while (Running()) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Fail(ErrorCode::kTimeout,
-                  name_ + " (pid " + std::to_string(pid_) + ") still running after " +
-                      std::to_string(timeout.count()) + " ms");
+      return Fail(ErrorCode::kTimeout, name_ + " (pid " + std::to_string(pid_) +
+                                           ") still running after " +
+                                           std::to_string(timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(50));
@@ -231,8 +232,9 @@ Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds
   }
   if (timed_out) {
     (void)child->Stop(SIGKILL, std::chrono::milliseconds(0));
-    return Fail(ErrorCode::kTimeout, "command " + name + " did not finish within " +
-                                         std::to_string(timeout.count() / 1000) + " s",
+    return Fail(ErrorCode::kTimeout,
+                "command " + name + " did not finish within " +
+                    std::to_string(timeout.count() / 1000) + " s",
                 "check that it does not wait for input; it was killed");
   }
   // Output closed: the child is exiting (or closed its streams); give it a moment to finish.

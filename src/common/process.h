@@ -15,16 +15,16 @@
 namespace drctl {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;          // argv[0] is looked up in PATH when it has no '/'
-  std::vector<std::string> env;           // extra "NAME=value" entries on top of the environment
-  std::string cwd;                        // empty: inherit
-  std::string user;                       // when running as root: switch to this user first
-  std::string stdout_path;                // empty: inherit; else appended to this file
-  std::string stderr_path;                // empty: inherit; else appended to this file
-  int stdout_fd = -1;                     // if >= 0, used instead of stdout_path (not closed)
-  int stderr_fd = -1;                     // if >= 0, used instead of stderr_path (not closed)
-  int parent_death_signal = 9;            // sent to the child when this process dies; 0: none
-  bool new_process_group = true;          // its own group, so Ctrl-C on a terminal skips it
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::string> env;   // extra "NAME=value" entries on top of the environment
+  std::string cwd;                // empty: inherit
+  std::string user;               // when running as root: switch to this user first
+  std::string stdout_path;        // empty: inherit; else appended to this file
+  std::string stderr_path;        // empty: inherit; else appended to this file
+  int stdout_fd = -1;             // if >= 0, used instead of stdout_path (not closed)
+  int stderr_fd = -1;             // if >= 0, used instead of stderr_path (not closed)
+  int parent_death_signal = 9;    // sent to the child when this process dies; 0: none
+  bool new_process_group = true;  // its own group, so Ctrl-C on a terminal skips it
 };
 
 // A running or finished child. Movable, not copyable. The destructor does NOT stop the child; call
@@ -69,8 +69,7 @@ struct CommandResult {
 // Runs argv to completion (stdin from /dev/null), capturing its output; kTimeout (child killed)
 // past `timeout`. A non-zero exit is not an error here: callers decide.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout,
-                                 const std::string& user = {});
+                                 std::chrono::milliseconds timeout, const std::string& user = {});
 
 // The same with full control over the child (env, cwd, user); its output streams are replaced.
 Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout);

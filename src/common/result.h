@@ -22,8 +22,8 @@ inline Status Ok() { return {}; }
 }  // namespace drctl
 
 // Evaluates `expr` (a Result or Status); on error returns it from the calling function.
-#define DRCTL_TRY(expr)                                                   \
-  do {                                                                    \
+#define DRCTL_TRY(expr)                                                  \
+  do {                                                                   \
     if (auto drctl_try_result_ = (expr); !drctl_try_result_.has_value()) \
-      return std::unexpected(std::move(drctl_try_result_).error());       \
+      return std::unexpected(std::move(drctl_try_result_).error());      \
   } while (false)

@@ -50,7 +50,8 @@ Result<std::string> ResolveSecret(const SecretRef& ref) {
       buf << in.rdbuf();
       std::string secret = buf.str();
       TrimTrailingNewline(secret);
-      if (secret.empty()) return Fail(ErrorCode::kConfig, "secret file " + ref.source + " is empty");
+      if (secret.empty())
+        return Fail(ErrorCode::kConfig, "secret file " + ref.source + " is empty");
       return secret;
     }
     case SecretKind::kCommand: {

@@ -23,10 +23,10 @@ Result<TempDir> TempDir::Create(std::string_view prefix, std::filesystem::path p
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) {
-    return Fail(ErrorCode::kIo,
-                "cannot create a temporary directory in " + parent.string() + ": " +
-                    std::strerror(errno),
-                "check that it exists and is writable");
+    return Fail(
+        ErrorCode::kIo,
+        "cannot create a temporary directory in " + parent.string() + ": " + std::strerror(errno),
+        "check that it exists and is writable");
   }
   return TempDir(std::filesystem::path(buf.data()));
 }

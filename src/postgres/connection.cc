@@ -72,8 +72,8 @@ Result<std::vector<Row>> Connection::Query(const std::string& sql) {
       if (PQgetisnull(res, r, c) != 0) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(res, r, c),
-                                     static_cast<std::size_t>(PQgetlength(res, r, c))));
+        row.emplace_back(
+            std::string(PQgetvalue(res, r, c), static_cast<std::size_t>(PQgetlength(res, r, c))));
       }
     }
     rows.push_back(std::move(row));
@@ -84,13 +84,15 @@ Result<std::vector<Row>> Connection::Query(const std::string& sql) {
 Result<std::string> Connection::QueryValue(const std::string& sql) {
   auto rows = Query(sql);
   if (!rows) return std::unexpected(rows.error());
-  if (rows->size() != 1 || (*rows)[0].size() != 1 || !(*rows)[0][0]) {
+  const std::optional<std::string> value =
+      rows->size() == 1 && (*rows)[0].size() == 1 ? (*rows)[0][0] : std::nullopt;
+  if (!value) {
     return Fail(ErrorCode::kPostgres,
                 "expected one value from PostgreSQL at " + Where() + ", got " +
                     std::to_string(rows->size()) + " rows",
                 "the statement was: " + sql.substr(0, 200));
   }
-  return *(*rows)[0][0];
+  return *value;
 }
 
 }  // namespace drctl::pg

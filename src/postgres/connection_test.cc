@@ -16,9 +16,9 @@ TEST(MaskConninfo, HidesPasswords) {
 TEST(Connection, UnreachableServerIsAPostgresErrorNamingIt) {
   auto port = FreeLoopbackPort();
   ASSERT_TRUE(port.has_value());
-  auto c = Connection::Open("host=127.0.0.1 port=" + std::to_string(*port) +
-                                " user=postgres password=topsecret",
-                            std::chrono::seconds(2));
+  auto c = Connection::Open(
+      "host=127.0.0.1 port=" + std::to_string(*port) + " user=postgres password=topsecret",
+      std::chrono::seconds(2));
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code(), ErrorCode::kPostgres);
   EXPECT_NE(c.error().message().find("port=" + std::to_string(*port)), std::string::npos);

@@ -31,7 +31,8 @@ std::string LogTail(const std::filesystem::path& path, std::size_t max_bytes) {
 Result<std::string> FindBindir(const std::string& configured) {
   std::error_code ec;
   auto has_postgres = [&](const std::filesystem::path& dir) {
-    return std::filesystem::exists(dir / "postgres", ec) && std::filesystem::exists(dir / "initdb", ec);
+    return std::filesystem::exists(dir / "postgres", ec) &&
+           std::filesystem::exists(dir / "initdb", ec);
   };
   if (!configured.empty()) {
     if (has_postgres(configured)) return configured;
@@ -89,13 +90,11 @@ Result<LocalCluster> LocalCluster::Start(ClusterOptions options, std::chrono::se
   }
   if (options.socket_dir.empty()) options.socket_dir = options.pgdata;
   if (options.log_file.empty()) options.log_file = options.pgdata.string() + ".log";
-  {
-    std::ofstream touch(options.log_file, std::ios::app);
-  }
+  { std::ofstream touch(options.log_file, std::ios::app); }
   DRCTL_TRY(ChownToUser(options.log_file, RunAs(options)));
 
   SpawnOptions spawn;
-  spawn.argv = {options.bindir + "/postgres", "-D", options.pgdata.string(), "-p",
+  spawn.argv = {options.bindir + "/postgres", "-D", options.pgdata.string(),     "-p",
                 std::to_string(options.port), "-k", options.socket_dir.string(), "-c",
                 "listen_addresses=127.0.0.1"};
   for (const auto& setting : options.settings) {
@@ -115,17 +114,18 @@ Result<LocalCluster> LocalCluster::Start(ClusterOptions options, std::chrono::se
     if (!cluster.Running()) {
       cluster.stopped_ = true;
       return Fail(ErrorCode::kPostgres,
-                  "PostgreSQL in " + cluster.options_.pgdata.string() + " exited during start-up: " +
-                      LogTail(cluster.options_.log_file),
+                  "PostgreSQL in " + cluster.options_.pgdata.string() +
+                      " exited during start-up: " + LogTail(cluster.options_.log_file),
                   "read the server log " + cluster.options_.log_file.string());
     }
     if (Connection::Open(cluster.Conninfo(), std::chrono::seconds(2))) return cluster;
     if (std::chrono::steady_clock::now() >= deadline) {
       (void)cluster.Stop(std::chrono::seconds(5));
       return Fail(ErrorCode::kTimeout,
-                  "PostgreSQL in " + cluster.options_.pgdata.string() + " did not accept connections "
-                      "within " + std::to_string(timeout.count()) + " s: " +
-                      LogTail(cluster.options_.log_file),
+                  "PostgreSQL in " + cluster.options_.pgdata.string() +
+                      " did not accept connections "
+                      "within " +
+                      std::to_string(timeout.count()) + " s: " + LogTail(cluster.options_.log_file),
                   "read the server log " + cluster.options_.log_file.string());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

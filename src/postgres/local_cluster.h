@@ -16,12 +16,12 @@ namespace drctl::pg {
 
 struct ClusterOptions {
   std::filesystem::path pgdata;
-  std::string bindir;                  // empty: FindBindir("")
-  std::string os_user = "postgres";    // when running as root, initdb and postgres run as this user
-  int port = 0;                        // 0: a free loopback port
-  std::filesystem::path socket_dir;    // empty: pgdata
-  std::filesystem::path log_file;      // empty: <pgdata>.log
-  std::vector<std::string> settings;   // extra "name=value" server settings (-c)
+  std::string bindir;                 // empty: FindBindir("")
+  std::string os_user = "postgres";   // when running as root, initdb and postgres run as this user
+  int port = 0;                       // 0: a free loopback port
+  std::filesystem::path socket_dir;   // empty: pgdata
+  std::filesystem::path log_file;     // empty: <pgdata>.log
+  std::vector<std::string> settings;  // extra "name=value" server settings (-c)
 };
 
 // PostgreSQL's bindir: `configured` if set, else `pg_config --bindir`, else the newest

@@ -86,7 +86,8 @@ Status Client::Ping() {
   auto reply = Command({"PING"});
   if (!reply) return std::unexpected(reply.error());
   if (reply->text != "PONG") {
-    return Fail(ErrorCode::kRedis, "Redis at " + where_ + " answered PING with '" + reply->text + "'");
+    return Fail(ErrorCode::kRedis,
+                "Redis at " + where_ + " answered PING with '" + reply->text + "'");
   }
   return Ok();
 }

@@ -19,9 +19,19 @@ Result<LocalServer> LocalServer::Start(ServerOptions options, std::chrono::secon
   }
   const std::string log = (options.dir / "redis.log").string();
   SpawnOptions spawn;
-  spawn.argv = {options.binary, "--port", std::to_string(options.port), "--bind", "127.0.0.1",
-                "--dir", options.dir.string(), "--daemonize", "no", "--save", "",
-                "--logfile", log};
+  spawn.argv = {options.binary,
+                "--port",
+                std::to_string(options.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                options.dir.string(),
+                "--daemonize",
+                "no",
+                "--save",
+                "",
+                "--logfile",
+                log};
   spawn.argv.insert(spawn.argv.end(), options.settings.begin(), options.settings.end());
   spawn.parent_death_signal = SIGKILL;
   auto process = Process::Spawn(spawn);
@@ -42,9 +52,10 @@ Result<LocalServer> LocalServer::Start(ServerOptions options, std::chrono::secon
     if (client && client->Ping()) return server;
     if (std::chrono::steady_clock::now() >= deadline) {
       (void)server.Stop(std::chrono::seconds(5));
-      return Fail(ErrorCode::kTimeout, "redis-server did not answer PING within " +
-                                           std::to_string(timeout.count()) + " s",
-                  "read " + log);
+      return Fail(
+          ErrorCode::kTimeout,
+          "redis-server did not answer PING within " + std::to_string(timeout.count()) + " s",
+          "read " + log);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

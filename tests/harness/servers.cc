@@ -81,7 +81,7 @@ Value* GetOrStart(State& state, std::optional<Value>& slot, const char* what, St
     ADD_FAILURE() << "cannot start " << what << ": " << state.failure->ToString();
     return nullptr;
   }
-  return &*slot;
+  return slot ? &*slot : nullptr;
 }
 
 class SharedServersEnvironment : public ::testing::Environment {

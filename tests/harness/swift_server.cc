@@ -27,7 +27,7 @@ bool PortAccepts(int port) {
   return ok;
 }
 
-const char* kServerConf = R"([DEFAULT]
+constexpr std::string_view kServerConf = R"([DEFAULT]
 devices = {dir}/devices
 mount_check = false
 bind_ip = 127.0.0.1
@@ -44,7 +44,7 @@ pipeline = {kind}-server
 use = egg:swift#{kind}
 )";
 
-const char* kProxyConf = R"([DEFAULT]
+constexpr std::string_view kProxyConf = R"([DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = {port}
 workers = 0
@@ -94,7 +94,7 @@ use = egg:swift#dlo
 use = egg:swift#versioned_writes
 )";
 
-const char* kSwiftConf = R"([swift-hash]
+constexpr std::string_view kSwiftConf = R"([swift-hash]
 swift_hash_path_suffix = drctl-test
 swift_hash_path_prefix = drctl-test
 
@@ -103,7 +103,9 @@ name = Policy-0
 default = yes
 )";
 
-std::string Fill(std::string text, const std::vector<std::pair<std::string, std::string>>& vars) {
+std::string Fill(std::string_view templ,
+                 const std::vector<std::pair<std::string, std::string>>& vars) {
+  std::string text(templ);
   for (const auto& [key, value] : vars) {
     const std::string pattern = "{" + key + "}";
     for (auto pos = text.find(pattern); pos != std::string::npos; pos = text.find(pattern, pos)) {
@@ -144,14 +146,14 @@ Result<SwiftServer> SwiftServer::Start(std::chrono::seconds timeout) {
 
   // As root, memcached runs as "memcache" from the start: its own -u would change credentials after
   // the parent-death signal is set, which clears it.
-  DRCTL_TRY(server.StartProcess("memcached", {"memcached", "-l", "127.0.0.1", "-p",
-                                              std::to_string(memcached), "-U", "0"},
-                                geteuid() == 0 ? "memcache" : ""));
+  DRCTL_TRY(server.StartProcess(
+      "memcached", {"memcached", "-l", "127.0.0.1", "-p", std::to_string(memcached), "-U", "0"},
+      geteuid() == 0 ? "memcache" : ""));
   for (const char* kind : {"account", "container", "object", "proxy"}) {
     const std::string conf = (d / "etc" / (std::string(kind) + "-server.conf")).string();
-    DRCTL_TRY(server.StartProcess(std::string(kind) + "-server",
-                                  {"/usr/bin/python3", std::string("/usr/bin/swift-") + kind +
-                                                           "-server", conf, "-v"}));
+    DRCTL_TRY(server.StartProcess(
+        std::string(kind) + "-server",
+        {"/usr/bin/python3", std::string("/usr/bin/swift-") + kind + "-server", conf, "-v"}));
   }
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -173,10 +175,10 @@ Result<SwiftServer> SwiftServer::Start(std::chrono::seconds timeout) {
       if (r && r->exit_status == 0 && r->out == "OK") return server;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Fail(ErrorCode::kTimeout,
-                  "Swift did not answer " + health + " within " + std::to_string(timeout.count()) +
-                      " s",
-                  "logs are in " + (d / "log").string());
+      return Fail(
+          ErrorCode::kTimeout,
+          "Swift did not answer " + health + " within " + std::to_string(timeout.count()) + " s",
+          "logs are in " + (d / "log").string());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -188,11 +190,9 @@ Status SwiftServer::WriteConfigs(int memcached, int account, int container, int 
   std::ofstream(d / "etc" / "swift.conf") << kSwiftConf;
   for (const auto& [kind, port] : {std::pair{"account", account}, std::pair{"container", container},
                                    std::pair{"object", object}}) {
-    std::ofstream(d / "etc" / (std::string(kind) + "-server.conf"))
-        << Fill(kServerConf, {{"dir", d.string()},
-                              {"port", std::to_string(port)},
-                              {"user", user},
-                              {"kind", kind}});
+    std::ofstream(d / "etc" / (std::string(kind) + "-server.conf")) << Fill(
+        kServerConf,
+        {{"dir", d.string()}, {"port", std::to_string(port)}, {"user", user}, {"kind", kind}});
   }
   std::ofstream out(d / "etc" / "proxy-server.conf");
   out << Fill(kProxyConf, {{"dir", d.string()},
@@ -210,7 +210,8 @@ Status SwiftServer::BuildRings(int account, int container, int object) {
     const std::string builder = (d / "etc" / (std::string(kind) + ".builder")).string();
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"create", "8", "1", "1"},
-          std::vector<std::string>{"add", "r1z1-127.0.0.1:" + std::to_string(port) + "/sdb1", "100"},
+          std::vector<std::string>{"add", "r1z1-127.0.0.1:" + std::to_string(port) + "/sdb1",
+                                   "100"},
           std::vector<std::string>{"rebalance"}}) {
       std::vector<std::string> argv = {"/usr/bin/python3", "/usr/bin/swift-ring-builder", builder};
       argv.insert(argv.end(), args.begin(), args.end());
@@ -247,6 +248,7 @@ bool SwiftServer::AllRunning() {
 
 std::vector<pid_t> SwiftServer::pids() const {
   std::vector<pid_t> out;
+  out.reserve(processes_.size());
   for (const auto& p : processes_) out.push_back(p.pid());
   return out;
 }
@@ -271,9 +273,13 @@ Result<CommandResult> RunAwsCli(const std::string& endpoint, const std::string& 
   SpawnOptions o;
   o.argv = {"/usr/bin/aws", "--endpoint-url", endpoint, "--region", "us-east-1"};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = {"AWS_ACCESS_KEY_ID=" + access_key, "AWS_SECRET_ACCESS_KEY=" + secret_key,
-           "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-           "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1"};
+  o.env = {"AWS_ACCESS_KEY_ID=" + access_key,
+           "AWS_SECRET_ACCESS_KEY=" + secret_key,
+           "AWS_CONFIG_FILE=/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+           "AWS_EC2_METADATA_DISABLED=true",
+           "AWS_PAGER=",
+           "AWS_MAX_ATTEMPTS=1"};
   return RunCommand(o, std::chrono::seconds(120));
 }
 

@@ -19,13 +19,16 @@ class Cli : public ::testing::Test {
     auto d = TempDir::Create("drctl-cli-");
     ASSERT_TRUE(d.has_value());
     dir_ = std::move(*d);
+    path_ = dir_->path();
   }
+  const std::filesystem::path& dir() const { return path_; }
   std::string Write(const std::string& name, const std::string& text) {
-    const auto path = dir_->path() / name;
+    const auto path = dir() / name;
     std::ofstream(path) << text;
     return path.string();
   }
   std::optional<TempDir> dir_;
+  std::filesystem::path path_;
 };
 
 TEST_F(Cli, VersionAndHelp) {
@@ -112,7 +115,7 @@ TEST_F(Cli, ConfigFileIsFoundThroughTheEnvironmentThenTheWorkingDirectory) {
   Write("drctl.toml", "[backup]\njobs = 5\n");
   SpawnOptions o;
   o.argv = {DRCTL_BINARY, "--output", "json", "config", "check"};
-  o.cwd = dir_->path().string();
+  o.cwd = dir().string();
   o.env = {"DRCTL_CONFIG="};
   auto local = RunCommand(o, std::chrono::seconds(30));
   ASSERT_TRUE(local.has_value());
@@ -136,8 +139,8 @@ TEST_F(Cli, ErrorsCommandAndReadmeListEveryExitCode) {
   buf << readme.rdbuf();
   const std::string text = buf.str();
   for (const auto& info : ErrorCatalog()) {
-    const std::string row = "| " + std::to_string(info.exit_code) + " | `" +
-                            std::string(info.name) + "` |";
+    const std::string row =
+        "| " + std::to_string(info.exit_code) + " | `" + std::string(info.name) + "` |";
     EXPECT_NE(text.find(row), std::string::npos) << "README lacks the row starting " << row;
   }
 }

@@ -35,11 +35,11 @@ TEST(PostgresHarness, RunsAsAnUnprivilegedUser) {
   ASSERT_EQ(stat(pg->options().pgdata.c_str(), &st), 0);
   EXPECT_NE(st.st_uid, 0U) << "the data directory must not belong to root";
   std::ifstream status("/proc/" + std::to_string(pg->pid()) + "/status");
-  std::string line;
-  std::string uid_line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("Uid:")) uid_line = line;
-  }
+  const std::string text((std::istreambuf_iterator<char>(status)),
+                         std::istreambuf_iterator<char>());
+  const auto uid_at = text.find("\nUid:");
+  ASSERT_NE(uid_at, std::string::npos) << text;
+  const std::string uid_line = text.substr(uid_at + 1, text.find('\n', uid_at + 1) - uid_at - 1);
   EXPECT_EQ(uid_line.find("\t0\t"), std::string::npos) << uid_line;
 }
 
@@ -88,7 +88,8 @@ class SwiftHarness : public ::testing::Test {
     auto mb = Aws({"s3api", "create-bucket", "--bucket", "harness"});
     ASSERT_TRUE(mb.has_value()) << mb.error().ToString();
     // A second create of our own bucket answers BucketAlreadyOwnedByYou: fine.
-    ASSERT_TRUE(mb->exit_status == 0 || mb->err.find("BucketAlreadyOwnedByYou") != std::string::npos)
+    ASSERT_TRUE(mb->exit_status == 0 ||
+                mb->err.find("BucketAlreadyOwnedByYou") != std::string::npos)
         << mb->err;
   }
 
@@ -109,8 +110,8 @@ TEST_F(SwiftHarness, SignedPutAndGetRoundTripAKeyWithSpecialCharacters) {
   for (int i = 0; i < 100000; ++i) payload += static_cast<char>((i * 7919) % 256);
   std::ofstream(in, std::ios::binary) << payload;
   const std::string key = "dir/a:b=c+d \xc3\xbc.bin";
-  auto put = Aws({"s3api", "put-object", "--bucket", "harness", "--key", key, "--body",
-                  in.string()});
+  auto put =
+      Aws({"s3api", "put-object", "--bucket", "harness", "--key", key, "--body", in.string()});
   ASSERT_TRUE(put.has_value());
   ASSERT_EQ(put->exit_status, 0) << put->err;
   auto get = Aws({"s3api", "get-object", "--bucket", "harness", "--key", key, out.string()});

@@ -42,12 +42,17 @@ class StepRunner {
 std::string DefaultConfig(const std::filesystem::path& workdir, int port) {
   return "# drctl demo: embedded defaults\n"
          "[postgres]\n"
-         "conninfo = \"host=127.0.0.1 port=" + std::to_string(port) +
+         "conninfo = \"host=127.0.0.1 port=" +
+         std::to_string(port) +
          " user=postgres dbname=postgres\"\n"
-         "pgdata = \"" + (workdir / "pgdata").string() + "\"\n\n"
+         "pgdata = \"" +
+         (workdir / "pgdata").string() +
+         "\"\n\n"
          "[[repo]]\n"
          "name = \"local\"\n"
-         "url = \"file://" + (workdir / "repo").string() + "\"\n\n"
+         "url = \"file://" +
+         (workdir / "repo").string() +
+         "\"\n\n"
          "[backup]\n"
          "count_tables = ['public.\"User\"']\n";
 }
@@ -81,9 +86,11 @@ DemoReport RunDemo(const DemoOptions& options,
     std::filesystem::create_directories(workdir / "repo", ec);
     if (ec) return Fail(ErrorCode::kIo, "cannot create " + workdir.string() + ": " + ec.message());
     // The server runs as an unprivileged user: it must be able to enter the workspace.
-    std::filesystem::permissions(workdir, std::filesystem::perms::owner_all |
-                                              std::filesystem::perms::group_exec |
-                                              std::filesystem::perms::others_exec, ec);
+    std::filesystem::permissions(workdir,
+                                 std::filesystem::perms::owner_all |
+                                     std::filesystem::perms::group_exec |
+                                     std::filesystem::perms::others_exec,
+                                 ec);
     return workdir.string();
   });
   report.workdir = workdir;
@@ -106,7 +113,9 @@ DemoReport RunDemo(const DemoOptions& options,
     DRCTL_TRY(conn->Exec(kSchema));
     DRCTL_TRY(conn->Exec(
         "INSERT INTO \"User\" SELECT g, 'user' || g || '@example.com', now() - g * interval '1 "
-        "minute' FROM generate_series(1, " + std::to_string(options.users) + ") g;"
+        "minute' FROM generate_series(1, " +
+        std::to_string(options.users) +
+        ") g;"
         "INSERT INTO orders (user_id, amount, note) SELECT 1 + g % " +
         std::to_string(options.users) + ", g * 1.25, repeat('x', 200) FROM generate_series(1, " +
         std::to_string(options.users * 5) + ") g;"));
