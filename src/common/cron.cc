@@ -205,7 +205,7 @@ CronExpr::TimePoint CronExpr::Next(TimePoint after) const {
   tm = ToTm(FromTm(tm));
   const auto limit = after + std::chrono::days(366 * 29);
   while (FromTm(tm) < limit) {
-    if (!months_[static_cast<std::size_t>(tm.tm_mon + 1)]) {
+    if (!months_[static_cast<std::size_t>(tm.tm_mon) + 1]) {
       tm.tm_mon += 1;
       tm.tm_mday = 1;
       tm.tm_hour = 0;
