@@ -4,7 +4,11 @@
 # to `drctl demo` (e.g. --keep, --output json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --core
+# Set-up output goes to stderr: stdout carries only drctl's result (text, or JSON with --output).
+scripts/install-deps.sh --core >&2
 cmake --preset release >/dev/null
-cmake --build --preset release --target drctl
-exec build/release/src/cli/drctl demo "$@"
+cmake --build --preset release --target drctl >&2
+# Global options (e.g. --output json) go before the subcommand, demo options after it.
+globals=()
+while [[ $# -gt 0 && ( "$1" == --output || "$1" == --log-level ) ]]; do globals+=("$1" "$2"); shift 2; done
+exec build/release/src/cli/drctl "${globals[@]}" demo "$@"
