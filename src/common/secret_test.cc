@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace drctl {
@@ -24,7 +25,8 @@ TEST(Secret, FromFileWithoutTrailingNewline) {
   const std::string path = ::testing::TempDir() + "/drctl_secret_test";
   std::ofstream(path) << "from-file\n";
   EXPECT_EQ(ResolveSecret({SecretKind::kFile, path}).value(), "from-file");
-  auto missing = ResolveSecret({SecretKind::kFile, path + ".missing"});
+  std::filesystem::remove(path);
+  auto missing = ResolveSecret({SecretKind::kFile, path});
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), ErrorCode::kIo);
 }
