@@ -8,6 +8,7 @@
 #include "cli/config_render.h"
 #include "cli/output.h"
 #include "command/demo/demo.h"
+#include "command/repo/repo_commands.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -56,6 +57,37 @@ int ListErrors(const Output& out) {
   }
   out.Result(text, list);
   return 0;
+}
+
+// Prints a command's output, or its error; returns the exit code.
+int Finish(const Result<command::CommandOutput>& result, const Output& out) {
+  if (!result) return out.Error(result.error());
+  out.Result(result->text, result->json);
+  if (result->failure) return out.Error(*result->failure);
+  return 0;
+}
+
+// Runs `body` with the loaded config; config errors end it.
+template <typename Body>
+int WithConfig(const Globals& g, const Output& out, Body body) {
+  auto config = LoadConfig(g);
+  if (!config) return out.Error(config.error());
+  return Finish(body(*config), out);
+}
+
+// The new secret for `repo key add`: exactly one of the three flags.
+Result<SecretRef> NewSecretFrom(const std::string& env, const std::string& file,
+                                const std::string& cmd) {
+  const int given = (env.empty() ? 0 : 1) + (file.empty() ? 0 : 1) + (cmd.empty() ? 0 : 1);
+  if (given != 1) {
+    return Fail(ErrorCode::kUsage,
+                "name the new secret with exactly one of --passphrase-env, "
+                "--passphrase-file or --passphrase-command",
+                "secrets are never given on the command line itself");
+  }
+  if (!env.empty()) return SecretRef{SecretKind::kEnv, env};
+  if (!file.empty()) return SecretRef{SecretKind::kFile, file};
+  return SecretRef{SecretKind::kCommand, cmd};
 }
 
 int Demo(const command::DemoOptions& options, const Output& out) {
@@ -109,6 +141,38 @@ int Main(int argc, char** argv) {
   demo->add_option("--users", demo_options.users, "rows in the sample \"User\" table")
       ->check(CLI::Range(1, 10000000));
 
+  std::string repo_name;
+  auto* repo_cmd = app.add_subcommand("repo", "repositories: create, manage keys");
+  repo_cmd->require_subcommand(1);
+  command::RepoInitOptions init_options;
+  std::string encryption = "aes-256-gcm";
+  auto* repo_init = repo_cmd->add_subcommand(
+      "init", "create the configured repositories (refuses a non-empty location)");
+  repo_init->add_option("--repo", init_options.repo, "only this repository");
+  repo_init->add_option("--encryption", encryption, "aes-256-gcm (default) or none")
+      ->check(CLI::IsMember({"aes-256-gcm", "none"}));
+  auto* key_cmd = repo_cmd->add_subcommand("key", "key slots: add, list, remove");
+  key_cmd->require_subcommand(1);
+  auto* key_list = key_cmd->add_subcommand("list", "list the key slots");
+  key_list->add_option("--repo", repo_name, "only this repository");
+  command::RepoKeyAddOptions add_options;
+  std::string new_env;
+  std::string new_file;
+  std::string new_cmd;
+  auto* key_add =
+      key_cmd->add_subcommand("add", "add a key slot for a new secret (data is not rewritten)");
+  key_add->add_option("--repo", add_options.repo, "only this repository");
+  key_add->add_option("--passphrase-env", new_env, "variable holding the new passphrase");
+  key_add->add_option("--passphrase-file", new_file, "file holding the new passphrase or key");
+  key_add->add_option("--passphrase-command", new_cmd, "command printing the new secret");
+  key_add->add_option("--label", add_options.label, "a note on the slot (who, where)");
+  std::string slot_id;
+  auto* key_remove = key_cmd->add_subcommand("remove", "remove a key slot (never the last one)");
+  key_remove->add_option("--repo", repo_name, "only this repository");
+  key_remove->add_option("slot", slot_id, "slot id (drctl repo key list)")->required();
+  auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
+  info->add_option("--repo", repo_name, "only this repository");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -121,6 +185,35 @@ int Main(int argc, char** argv) {
 
   if (*check) return ConfigCheck(g, out);
   if (*errors) return ListErrors(out);
+  if (*repo_init) {
+    init_options.no_encryption = encryption == "none";
+    return WithConfig(g, out, [&](const Config& c) {
+      init_options.kdf.n = static_cast<std::uint64_t>(c.encryption.scrypt_n);
+      return command::RepoInit(c, init_options);
+    });
+  }
+  if (*key_list) {
+    return WithConfig(g, out, [&](const Config& c) { return command::RepoKeyList(c, repo_name); });
+  }
+  if (*key_add) {
+    auto secret = NewSecretFrom(new_env, new_file, new_cmd);
+    if (!secret) return out.Error(secret.error());
+    add_options.new_secret = *secret;
+    add_options.kind = new_file.empty() ? (new_cmd.empty() ? catalog::SlotKind::kPassphrase
+                                                           : catalog::SlotKind::kCommand)
+                                        : catalog::SlotKind::kKeyFile;
+    return WithConfig(g, out, [&](const Config& c) {
+      add_options.kdf.n = static_cast<std::uint64_t>(c.encryption.scrypt_n);
+      return command::RepoKeyAdd(c, add_options);
+    });
+  }
+  if (*key_remove) {
+    return WithConfig(
+        g, out, [&](const Config& c) { return command::RepoKeyRemove(c, repo_name, slot_id); });
+  }
+  if (*info) {
+    return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });
+  }
   if (*demo) {
     demo_options.workdir = demo_workdir;
     return Demo(demo_options, out);

@@ -300,6 +300,13 @@ Status ReadEncryption(const toml::table& t, const Path& file, EncryptionConfig& 
   std::optional<SecretRef> passphrase;
   DRCTL_TRY(r.Secret("passphrase", passphrase));
   if (passphrase) out.passphrase = *passphrase;
+  DRCTL_TRY(r.Int("scrypt_n", out.scrypt_n, 1 << 10, 1 << 20));
+  if ((out.scrypt_n & (out.scrypt_n - 1)) != 0) {
+    return Fail(ErrorCode::kConfig,
+                file.string() + ":" + std::to_string(r.line()) +
+                    ": key 'encryption.scrypt_n' must be a power of 2",
+                "e.g. 131072 (2^17, the default)");
+  }
   return r.Finish();
 }
 

@@ -52,6 +52,7 @@ Result<Compression> ParseCompression(std::string_view text);
 struct EncryptionConfig {
   bool enabled = true;  // turned off only by `enabled = false`, and `drctl info` says so
   SecretRef passphrase{SecretKind::kEnv, "DRCTL_PASSPHRASE"};
+  int scrypt_n = 1 << 17;  // cost of new key slots (power of 2; 2^10 for tests, 2^20 max)
 };
 
 struct BackupConfig {

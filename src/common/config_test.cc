@@ -185,6 +185,12 @@ TEST(ConfigErrors, TwoSecretSources) {
                     "broken.toml:3: key 'encryption.passphrase_file' conflicts");
 }
 
+TEST(ConfigErrors, ScryptCostMustBeAPowerOfTwo) {
+  ExpectConfigError("[encryption]\nscrypt_n = 1000\n", "'encryption.scrypt_n' is 1000, must be");
+  ExpectConfigError("[encryption]\nscrypt_n = 3000\n", "must be a power of 2");
+  EXPECT_EQ(ParseConfig("[encryption]\nscrypt_n = 1024\n", "x").value().encryption.scrypt_n, 1024);
+}
+
 TEST(ConfigErrors, SyntaxError) { ExpectConfigError("[backup\njobs = 2\n", "broken.toml:1: "); }
 
 TEST(Compression, Parses) {

@@ -1,0 +1,48 @@
+// Key slots: the master key wrapped under one secret each (doc/format/repository.md,
+// "keys/<slot-id>.json"). Changing a passphrase adds or removes a slot; data is never rewritten.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/keys.h"
+#include "common/result.h"
+
+namespace drctl::catalog {
+
+enum class SlotKind : std::uint8_t { kPassphrase, kKeyFile, kCommand };
+
+struct ScryptParams {
+  std::uint64_t n = 1U << 17;  // ~128 MiB, ~0.3 s: slows guessing, not operators
+  std::uint32_t r = 8;
+  std::uint32_t p = 1;
+};
+
+struct KeySlot {
+  std::string slot_id;  // hex, 8 bytes
+  SlotKind kind = SlotKind::kPassphrase;
+  std::string label;
+  std::int64_t created = 0;
+  ScryptParams kdf;
+  std::vector<std::uint8_t> salt;
+  std::string wrapped_key;  // sealed master key
+
+  // Wraps `master` under `secret` into a new slot (fresh id and salt).
+  static KeySlot Create(const MasterKey& master, std::string_view secret, std::string_view repo_id,
+                        SlotKind kind, std::string label, const ScryptParams& params = {});
+
+  // Opens the slot with `secret`: kWrongSecret if it does not open.
+  Result<MasterKey> Unwrap(std::string_view secret, std::string_view repo_id) const;
+
+  std::string ToJson() const;
+  // Parses a stored slot; kCorrupt naming `object` for anything malformed or out of bounds.
+  static Result<KeySlot> FromJson(std::string_view text, const std::string& object);
+
+  std::string Key() const { return "keys/" + slot_id + ".json"; }
+};
+
+std::string_view SlotKindName(SlotKind kind);
+
+}  // namespace drctl::catalog

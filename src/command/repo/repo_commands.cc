@@ -1,0 +1,194 @@
+#include "command/repo/repo_commands.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "catalog/json_fields.h"
+#include "catalog/repository.h"
+#include "storage/open.h"
+
+namespace drctl::command {
+namespace {
+
+Result<std::optional<std::string>> RepoSecret(const Config& config) {
+  if (!config.encryption.enabled) return std::optional<std::string>();
+  auto secret = ResolveSecret(config.encryption.passphrase);
+  if (!secret) {
+    return std::unexpected(secret.error().WithContext(
+        "repository passphrase (" + config.encryption.passphrase.Describe() + ")"));
+  }
+  return std::optional<std::string>(std::move(*secret));
+}
+
+Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo) {
+  auto storage = storage::OpenStorage(repo);
+  if (!storage) return std::unexpected(storage.error());
+  auto secret = RepoSecret(config);
+  if (!secret) return std::unexpected(secret.error());
+  auto opened = catalog::Repository::Open(std::move(*storage), *secret);
+  if (!opened) return std::unexpected(opened.error().WithContext("repo '" + repo.name + "'"));
+  return opened;
+}
+
+nlohmann::json SlotJson(const catalog::KeySlot& slot) {
+  return {{"slot_id", slot.slot_id},
+          {"kind", std::string(catalog::SlotKindName(slot.kind))},
+          {"label", slot.label},
+          {"created", catalog::FormatUtc(slot.created)},
+          {"kdf", fmt::format("scrypt n={} r={} p={}", slot.kdf.n, slot.kdf.r, slot.kdf.p)}};
+}
+
+}  // namespace
+
+Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& options) {
+  auto repos = SelectRepos(config, options.repo);
+  if (!repos) return std::unexpected(repos.error());
+  const bool encrypted = config.encryption.enabled && !options.no_encryption;
+  std::optional<std::string> secret;
+  if (encrypted) {
+    auto s = RepoSecret(config);
+    if (!s) return std::unexpected(s.error());
+    secret = *s;
+  }
+  CommandOutput out;
+  out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  for (const RepoConfig* repo : *repos) {
+    auto storage = storage::OpenStorage(*repo, /*create=*/true);
+    if (!storage) return std::unexpected(storage.error());
+    catalog::InitOptions init;
+    init.encrypted = encrypted;
+    init.secret = secret.value_or("");
+    init.kdf = options.kdf;
+    auto created = catalog::Repository::Init(std::move(*storage), init);
+    if (!created) return std::unexpected(created.error().WithContext("repo '" + repo->name + "'"));
+    const auto& d = created->description();
+    out.text += fmt::format("created repository '{}' at {} (id {}, encryption {})\n", repo->name,
+                            repo->url, d.repo_id, encrypted ? "aes-256-gcm" : "NONE");
+    out.json["repos"].push_back({{"name", repo->name},
+                                 {"url", repo->url},
+                                 {"repo_id", d.repo_id},
+                                 {"encryption", encrypted ? "aes-256-gcm" : "none"}});
+  }
+  if (!encrypted) {
+    out.text +=
+        "WARNING: encryption is off: anyone who can read the repository can read the data\n";
+  }
+  return out;
+}
+
+Result<CommandOutput> RepoKeyList(const Config& config, const std::string& repo_name) {
+  auto repos = SelectRepos(config, repo_name);
+  if (!repos) return std::unexpected(repos.error());
+  CommandOutput out;
+  out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  for (const RepoConfig* repo : *repos) {
+    auto opened = OpenRepo(config, *repo);
+    if (!opened) return std::unexpected(opened.error());
+    auto slots = opened->ListKeys();
+    if (!slots) return std::unexpected(slots.error());
+    nlohmann::json list = nlohmann::json::array();
+    out.text += fmt::format("repo '{}': {} key slot(s)\n", repo->name, slots->size());
+    for (const auto& slot : *slots) {
+      list.push_back(SlotJson(slot));
+      out.text +=
+          fmt::format("  {}  {:<10} {}  {}\n", slot.slot_id, catalog::SlotKindName(slot.kind),
+                      catalog::FormatUtc(slot.created), slot.label);
+    }
+    out.json["repos"].push_back({{"name", repo->name}, {"slots", list}});
+  }
+  return out;
+}
+
+Result<CommandOutput> RepoKeyAdd(const Config& config, const RepoKeyAddOptions& options) {
+  auto repos = SelectRepos(config, options.repo);
+  if (!repos) return std::unexpected(repos.error());
+  auto secret = ResolveSecret(options.new_secret);
+  if (!secret) {
+    return std::unexpected(
+        secret.error().WithContext("new secret (" + options.new_secret.Describe() + ")"));
+  }
+  CommandOutput out;
+  out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  for (const RepoConfig* repo : *repos) {
+    auto opened = OpenRepo(config, *repo);
+    if (!opened) return std::unexpected(opened.error());
+    auto slot = opened->AddKey(*secret, options.kind, options.label, options.kdf);
+    if (!slot) return std::unexpected(slot.error().WithContext("repo '" + repo->name + "'"));
+    out.text +=
+        fmt::format("repo '{}': added key slot {} ({})\n", repo->name, slot->slot_id, slot->label);
+    out.json["repos"].push_back({{"name", repo->name}, {"slot", SlotJson(*slot)}});
+  }
+  return out;
+}
+
+Result<CommandOutput> RepoKeyRemove(const Config& config, const std::string& repo_name,
+                                    const std::string& slot_id) {
+  auto repos = SelectRepos(config, repo_name);
+  if (!repos) return std::unexpected(repos.error());
+  CommandOutput out;
+  out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  for (const RepoConfig* repo : *repos) {
+    auto opened = OpenRepo(config, *repo);
+    if (!opened) return std::unexpected(opened.error());
+    if (auto removed = opened->RemoveKey(slot_id); !removed) {
+      return std::unexpected(removed.error().WithContext("repo '" + repo->name + "'"));
+    }
+    out.text += fmt::format("repo '{}': removed key slot {}\n", repo->name, slot_id);
+    out.json["repos"].push_back({{"name", repo->name}, {"removed", slot_id}});
+  }
+  return out;
+}
+
+Result<CommandOutput> Info(const Config& config, const std::string& repo_name) {
+  auto repos = SelectRepos(config, repo_name);
+  if (!repos) return std::unexpected(repos.error());
+  CommandOutput out;
+  out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  std::optional<Error> first_error;
+  for (const RepoConfig* repo : *repos) {
+    nlohmann::json j = {{"name", repo->name}, {"url", repo->url}};
+    out.text += fmt::format("repo '{}'  {}\n", repo->name, repo->url);
+    auto opened = OpenRepo(config, *repo);
+    if (!opened) {
+      j["error"] = {{"message", opened.error().message()}, {"hint", opened.error().hint()}};
+      out.text += "  ERROR: " + opened.error().ToString() + "\n";
+      if (!first_error) first_error = opened.error();
+      out.json["repos"].push_back(j);
+      continue;
+    }
+    const auto& d = opened->description();
+    auto slots = opened->ListKeys();
+    auto usage = opened->Usage();
+    j["repo_id"] = d.repo_id;
+    j["format_version"] = d.version;
+    j["created"] = catalog::FormatUtc(d.created);
+    j["encryption"] = d.encrypted ? "aes-256-gcm" : "none";
+    j["chunk_size"] = d.chunk_size;
+    j["key_slots"] = slots ? static_cast<int>(slots->size()) : -1;
+    if (usage) {
+      j["objects"] = usage->objects;
+      j["bytes"] = usage->bytes;
+      j["packs"] = usage->packs;
+      j["indexes"] = usage->indexes;
+    }
+    out.text += fmt::format("  id {}  format v{}  created {}\n", d.repo_id, d.version,
+                            catalog::FormatUtc(d.created));
+    out.text += d.encrypted ? "  encryption aes-256-gcm"
+                            : "  encryption NONE (anyone who can read the repository can read "
+                              "the data)";
+    out.text += fmt::format("  key slots {}\n", slots ? slots->size() : 0);
+    if (usage) {
+      out.text += fmt::format("  objects {}  stored {} bytes  packs {}  indexes {}\n",
+                              usage->objects, usage->bytes, usage->packs, usage->indexes);
+    }
+    out.json["repos"].push_back(j);
+  }
+  if (first_error) {
+    out.json["ok"] = false;
+    out.failure = first_error;
+  }
+  return out;
+}
+
+}  // namespace drctl::command

@@ -1,0 +1,17 @@
+#include "storage/open.h"
+
+#include "storage/posix/posix_storage.h"
+
+namespace drctl::storage {
+
+Result<std::unique_ptr<Storage>> OpenStorage(const RepoConfig& repo, bool create) {
+  if (repo.url.starts_with("file://")) {
+    auto s = OpenPosixStorage(repo.url.substr(7), create);
+    if (!s) return std::unexpected(s.error().WithContext("repo '" + repo.name + "'"));
+    return s;
+  }
+  // S3_BRANCH
+  return Fail(ErrorCode::kConfig, "repo '" + repo.name + "' has an unsupported url " + repo.url);
+}
+
+}  // namespace drctl::storage
