@@ -122,7 +122,7 @@ Result<Repository> Repository::Init(std::unique_ptr<storage::Storage> storage,
   d.encrypted = options.encrypted;
   d.chunk_size = options.chunk_size;
   d.pack_size = options.pack_size;
-  const MasterKey master = MasterKey::Generate();
+  const MasterKey master = options.master.value_or(MasterKey::Generate());
   if (options.encrypted) {
     const KeySlot slot = KeySlot::Create(master, options.secret, d.repo_id, options.kind,
                                          options.label, options.kdf);

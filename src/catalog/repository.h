@@ -37,6 +37,9 @@ struct InitOptions {
   ScryptParams kdf;
   std::uint32_t chunk_size = 1U << 20;
   std::uint32_t pack_size = 32U << 20;
+  // The master key of a sibling repository (same config): repositories that share it have the
+  // same chunk ids, so packs copy between them as they are, without decrypting. Empty: new key.
+  std::optional<MasterKey> master;
 };
 
 struct RepoUsage {

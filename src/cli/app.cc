@@ -170,6 +170,12 @@ int Main(int argc, char** argv) {
   auto* key_remove = key_cmd->add_subcommand("remove", "remove a key slot (never the last one)");
   key_remove->add_option("--repo", repo_name, "only this repository");
   key_remove->add_option("slot", slot_id, "slot id (drctl repo key list)")->required();
+  command::RepoSyncOptions sync_options;
+  auto* repo_sync = repo_cmd->add_subcommand(
+      "sync", "copy what a repository lacks from its siblings, without decrypting");
+  repo_sync->add_option("--from", sync_options.from, "source repository (default: all)");
+  repo_sync->add_option("--to", sync_options.to, "target repository (default: all)");
+  repo_sync->add_flag("--dry-run", sync_options.dry_run, "only count what is missing");
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
 
@@ -210,6 +216,9 @@ int Main(int argc, char** argv) {
   if (*key_remove) {
     return WithConfig(
         g, out, [&](const Config& c) { return command::RepoKeyRemove(c, repo_name, slot_id); });
+  }
+  if (*repo_sync) {
+    return WithConfig(g, out, [&](const Config& c) { return command::RepoSync(c, sync_options); });
   }
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });

@@ -6,6 +6,7 @@
 
 #include "catalog/json_fields.h"
 #include "catalog/repository.h"
+#include "catalog/sync.h"
 #include "storage/open.h"
 
 namespace drctl::command {
@@ -51,8 +52,27 @@ Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& opti
     if (!s) return std::unexpected(s.error());
     secret = *s;
   }
+  // Every repository of one config shares one master key, so that packs copy between them as
+  // they are (repo sync) and chunk ids agree: reuse an existing sibling's key, else make one.
+  std::optional<catalog::MasterKey> master;
+  std::string sibling;
+  for (const auto& repo : config.repos) {
+    auto storage = storage::OpenStorage(repo);
+    if (!storage || !(*storage)->Stat(catalog::kDescriptionKey)) continue;
+    auto opened = catalog::Repository::Open(std::move(*storage), secret);
+    if (!opened)
+      return std::unexpected(opened.error().WithContext("sibling repo '" + repo.name + "'"));
+    master = opened->master();
+    sibling = repo.name;
+    break;
+  }
+  if (!master) master = catalog::MasterKey::Generate();
   CommandOutput out;
   out.json = {{"ok", true}, {"repos", nlohmann::json::array()}};
+  if (!sibling.empty()) {
+    out.text +=
+        "sharing the master key of repository '" + sibling + "' (copies need no decryption)\n";
+  }
   for (const RepoConfig* repo : *repos) {
     auto storage = storage::OpenStorage(*repo, /*create=*/true);
     if (!storage) return std::unexpected(storage.error());
@@ -60,6 +80,7 @@ Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& opti
     init.encrypted = encrypted;
     init.secret = secret.value_or("");
     init.kdf = options.kdf;
+    init.master = master;
     auto created = catalog::Repository::Init(std::move(*storage), init);
     if (!created) return std::unexpected(created.error().WithContext("repo '" + repo->name + "'"));
     const auto& d = created->description();
@@ -136,6 +157,45 @@ Result<CommandOutput> RepoKeyRemove(const Config& config, const std::string& rep
     }
     out.text += fmt::format("repo '{}': removed key slot {}\n", repo->name, slot_id);
     out.json["repos"].push_back({{"name", repo->name}, {"removed", slot_id}});
+  }
+  return out;
+}
+
+Result<CommandOutput> RepoSync(const Config& config, const RepoSyncOptions& options) {
+  auto sources = SelectRepos(config, options.from);
+  if (!sources) return std::unexpected(sources.error());
+  auto targets = SelectRepos(config, options.to);
+  if (!targets) return std::unexpected(targets.error());
+  CommandOutput out;
+  out.json = {{"ok", true}, {"dry_run", options.dry_run}, {"copies", nlohmann::json::array()}};
+  for (const RepoConfig* to : *targets) {
+    auto target = OpenRepo(config, *to);
+    if (!target) return std::unexpected(target.error());
+    for (const RepoConfig* from : *sources) {
+      if (from == to) continue;
+      auto source = OpenRepo(config, *from);
+      if (!source) return std::unexpected(source.error());
+      if (source->master().Bytes() != target->master().Bytes()) {
+        return Fail(
+            ErrorCode::kPrecondition,
+            "repositories '" + from->name + "' and '" + to->name + "' do not share a master key",
+            "create sibling repositories from one config (drctl repo init) so that they "
+            "share it");
+      }
+      auto stats = catalog::CopyMissing(source->storage(), target->storage(), options.dry_run);
+      if (!stats) {
+        return std::unexpected(
+            stats.error().WithContext("copying " + from->name + " -> " + to->name));
+      }
+      out.text +=
+          fmt::format("{} -> {}: {} object(s) missing, {} copied ({} bytes)\n", from->name,
+                      to->name, stats->objects_missing, stats->objects_copied, stats->bytes_copied);
+      out.json["copies"].push_back({{"from", from->name},
+                                    {"to", to->name},
+                                    {"missing", stats->objects_missing},
+                                    {"copied", stats->objects_copied},
+                                    {"bytes", stats->bytes_copied}});
+    }
   }
   return out;
 }

@@ -35,6 +35,15 @@ Result<CommandOutput> RepoKeyAdd(const Config& config, const RepoKeyAddOptions& 
 Result<CommandOutput> RepoKeyRemove(const Config& config, const std::string& repo,
                                     const std::string& slot_id);
 
+struct RepoSyncOptions {
+  std::string from;  // empty: every configured repository
+  std::string to;    // empty: every configured repository
+  bool dry_run = false;
+};
+
+// Copies what each target lacks from each source, without decrypting (siblings share a key).
+Result<CommandOutput> RepoSync(const Config& config, const RepoSyncOptions& options);
+
 // Every selected repository: location, format, encryption, key slots, objects and bytes. A
 // repository that cannot be opened is listed with its error and the output's failure is set (the
 // first such error), so one broken repository does not hide the others.

@@ -42,6 +42,10 @@ class FaultStorage : public StorageWrapper {
   Result<std::unique_ptr<ObjectWriter>> OpenWrite(std::string_view key,
                                                   const WriteOptions& options) override;
   Status Delete(std::string_view key) override;
+  // One Delete per key, so that rules apply to each.
+  Status DeleteMany(std::span<const std::string> keys) override {
+    return Storage::DeleteMany(keys);
+  }
 
  private:
   // The rule that fires for this call, if any (and counts it).
