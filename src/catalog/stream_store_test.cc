@@ -32,8 +32,8 @@ TEST(StreamStore, RoundTripsStreamsOfEverySizeInOrder) {
   ChunkStore store(*s, MasterKey::Generate(), {CompressionAlgo::kZstd, 3}, 1 << 20);
   io::WorkerPool pool(3, 4);
   constexpr std::size_t kChunk = 65536;
-  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, kChunk - 1, kChunk, kChunk + 1,
-                                 5 * kChunk + 12345}) {
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, kChunk - 1, kChunk, kChunk + 1, 5 * kChunk + 12345}) {
     const std::string data = Data(size);
     auto stored = StoreStream(FromString(data, 10007), kChunk, store, pool);
     ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
