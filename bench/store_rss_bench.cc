@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       "{\"gib\": %.2f, \"seconds\": %.2f, \"mib_per_s\": %.1f, \"stored_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"jobs\": %zu}\n",
       gib, secs, static_cast<double>(stored->size) / 1048576.0 / secs,
-      static_cast<double>(stats.bytes_stored) / 1048576.0, static_cast<double>(PeakRssKib()) / 1024.0,
-      jobs);
+      static_cast<double>(stats.bytes_stored) / 1048576.0,
+      static_cast<double>(PeakRssKib()) / 1024.0, jobs);
   return 0;
 }

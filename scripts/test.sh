@@ -48,9 +48,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 stage "fuzz targets (${fuzz_seconds}s each)"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
-for target in build/fuzz/tests/fuzz/fuzz_*; do
-  name=$(basename "$target")
+mapfile -t fuzz_targets < <(cd tests/fuzz && ls fuzz_*.cc | sed 's/\.cc$//')
+cmake --build --preset fuzz --target "${fuzz_targets[@]}"
+for name in "${fuzz_targets[@]}"; do
+  target=build/fuzz/tests/fuzz/$name
   work=build/fuzz/corpus/$name
   mkdir -p "$work"
   cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
