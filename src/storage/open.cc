@@ -1,6 +1,7 @@
 #include "storage/open.h"
 
 #include "storage/posix/posix_storage.h"
+#include "storage/s3/s3_storage.h"
 
 namespace drctl::storage {
 
@@ -10,7 +11,11 @@ Result<std::unique_ptr<Storage>> OpenStorage(const RepoConfig& repo, bool create
     if (!s) return std::unexpected(s.error().WithContext("repo '" + repo.name + "'"));
     return s;
   }
-  // S3_BRANCH
+  if (repo.is_s3()) {
+    auto options = s3::S3OptionsFromRepo(repo);
+    if (!options) return std::unexpected(options.error().WithContext("repo '" + repo.name + "'"));
+    return s3::OpenS3Storage(*options);
+  }
   return Fail(ErrorCode::kConfig, "repo '" + repo.name + "' has an unsupported url " + repo.url);
 }
 

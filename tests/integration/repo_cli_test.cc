@@ -4,11 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/error.h"
 #include "common/temp_dir.h"
 #include "drctl_runner.h"
+#include "harness/servers.h"
 
 namespace drctl::testing {
 namespace {
@@ -100,6 +102,36 @@ TEST_F(RepoCli, KeyRotationWithoutRewritingData) {
   EXPECT_NE(last.err.find("last one"), std::string::npos);
 }
 
+TEST_F(RepoCli, SecretsFromAFileAndFromACommand) {
+  ASSERT_EQ(Run({"repo", "init", "--repo", "a"}).exit_status, 0);
+  const auto key_file = root_ / "key";
+  std::ofstream(key_file) << "key-file-secret-0042\n";
+  auto add_file =
+      Run({"repo", "key", "add", "--repo", "a", "--passphrase-file", key_file.string()});
+  ASSERT_EQ(add_file.exit_status, 0) << add_file.err;
+  auto add_cmd =
+      Run({"repo", "key", "add", "--repo", "a", "--passphrase-command", "printf kms-secret-0043"});
+  ASSERT_EQ(add_cmd.exit_status, 0) << add_cmd.err;
+  auto list = Run({"--output", "json", "repo", "key", "list", "--repo", "a"});
+  std::set<std::string> kinds;
+  const auto listed = nlohmann::json::parse(list.out);
+  for (const auto& slot : listed["repos"][0]["slots"]) {
+    kinds.insert(slot["kind"]);
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"passphrase", "keyfile", "command"}));
+  // A config whose secret comes from the command opens the repository.
+  std::ofstream(config_) << "[[repo]]\nname = \"a\"\nurl = \"file://" << (root_ / "a").string()
+                         << "\"\n[encryption]\npassphrase_command = \"printf kms-secret-0043\"\n";
+  EXPECT_EQ(Run({"info"}, "irrelevant").exit_status, 0);
+  std::ofstream(config_) << "[[repo]]\nname = \"a\"\nurl = \"file://" << (root_ / "a").string()
+                         << "\"\n[encryption]\npassphrase_file = \"" << key_file.string() << "\"\n";
+  EXPECT_EQ(Run({"info"}, "irrelevant").exit_status, 0);
+  std::ofstream(config_) << "[[repo]]\nname = \"a\"\nurl = \"file://" << (root_ / "a").string()
+                         << "\"\n[encryption]\npassphrase_command = \"exit 3\"\n";
+  auto failing = Run({"info"});
+  EXPECT_EQ(failing.exit_status, InfoFor(ErrorCode::kCommandFailed).exit_code) << failing.err;
+}
+
 TEST_F(RepoCli, NewSecretNeverComesFromTheCommandLine) {
   ASSERT_EQ(Run({"repo", "init", "--repo", "a"}).exit_status, 0);
   auto none = Run({"repo", "key", "add", "--repo", "a"});
@@ -133,6 +165,39 @@ TEST_F(RepoCli, NoSecretInOutputOrRepository) {
     EXPECT_EQ(buf.str().find(kPass), std::string::npos) << entry.path();
     EXPECT_EQ(buf.str().find(kNewPass), std::string::npos) << entry.path();
   }
+}
+
+TEST_F(RepoCli, S3AndLocalSiblingsInitSyncAndInfo) {
+  auto* swift = SharedSwift();
+  ASSERT_NE(swift, nullptr);
+  auto bucket = RunAwsCli(swift->endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
+                          {"s3api", "create-bucket", "--bucket", "drctl-cli"});
+  ASSERT_TRUE(bucket.has_value());
+  std::ofstream(config_)
+      << "[[repo]]\nname = \"local\"\nurl = \"file://" << (root_ / "a").string()
+      << "\"\n[[repo]]\nname = \"dr\"\nurl = \"s3://drctl-cli/" << root_.filename().string()
+      << "\"\nendpoint = \"" << swift->endpoint()
+      << "\"\nregion = \"us-east-1\"\npath_style = true\n"
+      << "access_key_id_env = \"DR_KEY\"\nsecret_access_key_env = \"DR_SECRET\"\n"
+      << "[encryption]\npassphrase_env = \"TEST_PASS\"\nscrypt_n = 1024\n";
+  const std::vector<std::string> creds = {std::string("DR_KEY=") + SwiftServer::kAccessKey,
+                                          std::string("DR_SECRET=") + SwiftServer::kSecretKey};
+  auto init = Run({"repo", "init"}, kPass, creds);
+  ASSERT_EQ(init.exit_status, 0) << init.err;
+  auto info = Run({"--output", "json", "info", "--repo", "dr"}, kPass, creds);
+  ASSERT_EQ(info.exit_status, 0) << info.err;
+  auto j = nlohmann::json::parse(info.out)["repos"][0];
+  EXPECT_EQ(j["encryption"], "aes-256-gcm");
+  EXPECT_EQ(j["objects"], 2);
+  auto sync = Run({"repo", "sync"}, kPass, creds);
+  EXPECT_EQ(sync.exit_status, 0) << sync.err << sync.out;
+  auto bad = Run({"info", "--repo", "dr"}, kPass,
+                 {std::string("DR_KEY=") + SwiftServer::kAccessKey, "DR_SECRET=wrong-secret"});
+  EXPECT_EQ(bad.exit_status, InfoFor(ErrorCode::kAuth).exit_code) << bad.err;
+  EXPECT_EQ(bad.err.find("wrong-secret"), std::string::npos);
+  auto missing = Run({"info", "--repo", "dr"}, kPass);
+  EXPECT_EQ(missing.exit_status, InfoFor(ErrorCode::kConfig).exit_code) << missing.err;
+  EXPECT_NE(missing.err.find("DR_KEY"), std::string::npos) << missing.err;
 }
 
 }  // namespace

@@ -81,6 +81,17 @@ Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& opti
     init.secret = secret.value_or("");
     init.kdf = options.kdf;
     init.master = master;
+    switch (config.encryption.passphrase.kind) {
+      case SecretKind::kEnv:
+        init.kind = catalog::SlotKind::kPassphrase;
+        break;
+      case SecretKind::kFile:
+        init.kind = catalog::SlotKind::kKeyFile;
+        break;
+      case SecretKind::kCommand:
+        init.kind = catalog::SlotKind::kCommand;
+        break;
+    }
     auto created = catalog::Repository::Init(std::move(*storage), init);
     if (!created) return std::unexpected(created.error().WithContext("repo '" + repo->name + "'"));
     const auto& d = created->description();
