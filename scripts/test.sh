@@ -27,7 +27,8 @@ cmake --build --preset ci -- -j"$jobs"
 
 stage "clang-tidy"
 cmake --preset tidy >/dev/null
-run-clang-tidy-16 -p build/tidy -j "$jobs" -quiet "$root/(src|tests)/.*\.cc$" >build/tidy.log 2>&1 || {
+# tests/layering holds a file that must not compile (the layering proof): not for clang-tidy.
+run-clang-tidy-16 -p build/tidy -j "$jobs" -quiet "$root/(src|tests/harness|tests/integration|bench)/.*\.cc$" >build/tidy.log 2>&1 || {
   grep -E 'warning:|error:' build/tidy.log | sort -u
   echo "clang-tidy: findings above (full log: build/tidy.log)"
   exit 1
