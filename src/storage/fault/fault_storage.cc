@@ -1,5 +1,7 @@
 #include "storage/fault/fault_storage.h"
 
+#include <thread>
+
 namespace drctl::storage {
 namespace {
 
@@ -46,23 +48,32 @@ std::optional<FaultRule> FaultStorage::Match(Op op, std::string_view key) {
   return std::nullopt;
 }
 
+std::optional<FaultRule> FaultStorage::Fire(Op op, std::string_view key) {
+  auto rule = Match(op, key);
+  if (rule && rule->latency.count() > 0) {
+    std::this_thread::sleep_for(rule->latency);  // a slow call, not a failed one
+    return std::nullopt;
+  }
+  return rule;
+}
+
 std::unexpected<Error> FaultStorage::Injected(const FaultRule& rule, std::string_view key) const {
   return Fail(rule.code, "injected fault on " + Describe() + "/" + std::string(key));
 }
 
 Result<ObjectInfo> FaultStorage::Stat(std::string_view key) {
-  if (auto rule = Match(Op::kStat, key)) return Injected(*rule, key);
+  if (auto rule = Fire(Op::kStat, key)) return Injected(*rule, key);
   return StorageWrapper::Stat(key);
 }
 
 Status FaultStorage::List(std::string_view prefix,
                           const std::function<Status(const ObjectInfo&)>& visit) {
-  if (auto rule = Match(Op::kList, prefix)) return Injected(*rule, prefix);
+  if (auto rule = Fire(Op::kList, prefix)) return Injected(*rule, prefix);
   return StorageWrapper::List(prefix, visit);
 }
 
 Result<std::string> FaultStorage::Read(std::string_view key, std::optional<ByteRange> range) {
-  auto rule = Match(Op::kRead, key);
+  auto rule = Fire(Op::kRead, key);
   if (rule && !rule->truncate) return Injected(*rule, key);
   auto data = StorageWrapper::Read(key, range);
   if (rule && data) data->resize(data->size() / 2);
@@ -71,7 +82,7 @@ Result<std::string> FaultStorage::Read(std::string_view key, std::optional<ByteR
 
 Status FaultStorage::Write(std::string_view key, std::string_view data,
                            const WriteOptions& options) {
-  if (auto rule = Match(Op::kWrite, key)) {
+  if (auto rule = Fire(Op::kWrite, key)) {
     if (rule->drop_write) return Ok();
     return Injected(*rule, key);
   }
@@ -84,7 +95,7 @@ Result<std::unique_ptr<ObjectWriter>> FaultStorage::OpenWrite(std::string_view k
 }
 
 Status FaultStorage::Delete(std::string_view key) {
-  if (auto rule = Match(Op::kDelete, key)) return Injected(*rule, key);
+  if (auto rule = Fire(Op::kDelete, key)) return Injected(*rule, key);
   return StorageWrapper::Delete(key);
 }
 

@@ -1,10 +1,12 @@
 // A decorator that makes another Storage fail on purpose, for unit tests of what lies above:
-// errors on chosen operations and keys, after N successful calls, short (truncated) reads, and
-// "crash points" where a write is dropped as if the process had died before it became visible.
+// errors on chosen operations and keys, after N successful calls, short (truncated) reads, added
+// latency, and "crash points" where a write is dropped as if the process had died before it
+// became visible.
 // Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -24,6 +26,7 @@ struct FaultRule {
   ErrorCode code = ErrorCode::kUnavailable;
   bool truncate = false;    // kRead: return the first half of the bytes instead of failing
   bool drop_write = false;  // kWrite: report success but store nothing (a crash point)
+  std::chrono::milliseconds latency{0};  // delay the call by this much, then let it through
 };
 
 class FaultStorage : public StorageWrapper {
@@ -50,6 +53,8 @@ class FaultStorage : public StorageWrapper {
  private:
   // The rule that fires for this call, if any (and counts it).
   std::optional<FaultRule> Match(Op op, std::string_view key);
+  // Match, then apply a latency rule (sleep, then no fault).
+  std::optional<FaultRule> Fire(Op op, std::string_view key);
   std::unexpected<Error> Injected(const FaultRule& rule, std::string_view key) const;
 
   std::mutex mu_;

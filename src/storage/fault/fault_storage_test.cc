@@ -44,6 +44,16 @@ TEST(FaultStorage, DroppedWriteIsACrashBeforeVisibility) {
   EXPECT_EQ(s.Read("index/2", std::nullopt).value(), "y");
 }
 
+TEST(FaultStorage, LatencyDelaysButSucceeds) {
+  FaultStorage s(NewMemoryStorage());
+  ASSERT_TRUE(s.Write("k", "v", {}).has_value());
+  s.AddRule({.op = Op::kRead, .times = 1, .latency = std::chrono::milliseconds(20)});
+  EXPECT_EQ(s.Read("k", std::nullopt).value(), "v");
+  EXPECT_EQ(s.faults_injected(), 1) << "the slow call was the injected one";
+  EXPECT_EQ(s.Read("k", std::nullopt).value(), "v");
+  EXPECT_EQ(s.faults_injected(), 1);
+}
+
 TEST(FaultStorage, OtherOperationsAndKeysPassThrough) {
   FaultStorage s(NewMemoryStorage());
   s.AddRule({.op = Op::kDelete, .key_prefix = "locks/", .code = ErrorCode::kAuth});
