@@ -1,0 +1,43 @@
+// WAL in the repository (doc/format/repository.md, "WAL"): one object per file PostgreSQL
+// archives (segments, partial segments, timeline and backup history files), compressed and
+// sealed, under wal/<timeline>/<file name>. An object is written once: pushing the same name
+// again with the same content succeeds, with different content it is refused (kConflict) and the
+// stored object is never replaced.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/keys.h"
+#include "common/config.h"
+#include "common/result.h"
+#include "storage/storage.h"
+
+namespace drctl::catalog {
+
+// "wal/00000001/000000010000000000000003" for a file name PostgreSQL uses in pg_wal: grouped by
+// timeline (the name's first 8 hex digits; for history files, their own timeline).
+std::string WalObjectKey(std::string_view file_name);
+
+struct WalPushResult {
+  bool already_stored = false;  // identical content was there: nothing written
+  std::uint64_t stored_bytes = 0;
+};
+
+// Stores `content` as WAL file `file_name` (durable before returning).
+Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
+                              std::string_view file_name, std::string_view content,
+                              const Compression& compression);
+
+// Fetches and verifies WAL file `file_name`: kNotFound if absent (end of archive), kCorrupt if
+// damaged.
+Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
+                             std::string_view file_name);
+
+// File names of the stored WAL objects, sorted by timeline, then name (in byte order, so a
+// timeline's history file comes before its segments).
+Result<std::vector<std::string>> ListWal(storage::Storage& storage);
+
+}  // namespace drctl::catalog
