@@ -47,6 +47,7 @@ class ChunkStoreTest : public ::testing::Test {
 TEST_F(ChunkStoreTest, PutCommitGetAcrossStores) {
   auto writer = NewStore(*storage_);
   std::vector<ChunkId> ids;
+  ids.reserve(30);
   for (int i = 0; i < 30; ++i) ids.push_back(writer->Put(Chunk(i)).value());
   ASSERT_TRUE(writer->Commit().has_value());
   EXPECT_GE(Keys("packs/").size(), 2U) << "1 MiB packs hold fewer than 30 chunks of 100 kB";
@@ -79,6 +80,7 @@ TEST_F(ChunkStoreTest, KnownChunksAreNeverStoredAgain) {
 TEST_F(ChunkStoreTest, ConcurrentPutsStoreEachChunkOnce) {
   auto store = NewStore(*storage_);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 40; ++i) ASSERT_TRUE(store->Put(Chunk(i % 20, 20000)).has_value());

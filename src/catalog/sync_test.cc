@@ -15,6 +15,7 @@ TEST(CopyMissing, SiblingRepositoryReadsCopiedChunksWithoutDecryptingThem) {
   auto b = storage::NewMemoryStorage("b");
   ChunkStore writer(*a, master, {CompressionAlgo::kZstd, 3}, 1 << 16);
   std::vector<ChunkId> ids;
+  ids.reserve(20);
   for (int i = 0; i < 20; ++i)
     ids.push_back(writer.Put(std::string(10000, static_cast<char>('a' + i))).value());
   ASSERT_TRUE(writer.Commit().has_value());

@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "command/demo/demo.h"
 #include "command/repo/repo_commands.h"
+#include "command/wal/wal_commands.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -176,6 +177,20 @@ int Main(int argc, char** argv) {
   repo_sync->add_option("--from", sync_options.from, "source repository (default: all)");
   repo_sync->add_option("--to", sync_options.to, "target repository (default: all)");
   repo_sync->add_flag("--dry-run", sync_options.dry_run, "only count what is missing");
+  auto* wal_cmd = app.add_subcommand("wal", "WAL archiving: archive_command and restore_command");
+  wal_cmd->require_subcommand(1);
+  std::string wal_path;
+  std::string wal_name;
+  std::string wal_dest;
+  auto* wal_push = wal_cmd->add_subcommand(
+      "push", "store a WAL file in every repository (archive_command = 'drctl wal push %p')");
+  wal_push->add_option("path", wal_path, "the file PostgreSQL passes as %p")->required();
+  wal_push->add_option("--repo", repo_name, "only this repository");
+  auto* wal_get = wal_cmd->add_subcommand(
+      "get", "fetch a WAL file (restore_command = 'drctl wal get %f %p'); exit 4 if absent");
+  wal_get->add_option("name", wal_name, "the file name PostgreSQL asks for (%f)")->required();
+  wal_get->add_option("destination", wal_dest, "where to write it (%p)")->required();
+  wal_get->add_option("--repo", repo_name, "only this repository");
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
 
@@ -219,6 +234,18 @@ int Main(int argc, char** argv) {
   }
   if (*repo_sync) {
     return WithConfig(g, out, [&](const Config& c) { return command::RepoSync(c, sync_options); });
+  }
+  if (*wal_push) {
+    return WithConfig(g, out,
+                      [&](const Config& c) { return command::WalPush(c, wal_path, repo_name); });
+  }
+  if (*wal_get) {
+    auto config = LoadConfig(g);
+    if (!config) return out.Error(config.error());
+    auto got = command::WalGet(*config, wal_name, wal_dest, repo_name);
+    // The end of the archive is normal during recovery: PostgreSQL asks on purpose. Quiet.
+    if (!got && got.error().code() == ErrorCode::kNotFound) return got.error().exit_code();
+    return Finish(got, out);
   }
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -48,9 +49,11 @@ Status StartPostgres(SharedPostgresState& s) {
   DRCTL_TRY(ChownToUser(s.dir->path(), "postgres"));
   pg::ClusterOptions o;
   o.pgdata = s.dir->path() / "pgdata";
-  o.settings = {"wal_level=replica", "archive_mode=on", "archive_command=/bin/true",
-                "max_wal_senders=10", "fsync=off"};
+  o.settings = {"wal_level=replica", "archive_mode=on", "max_wal_senders=10", "fsync=off"};
   DRCTL_TRY(pg::LocalCluster::InitDb(o));
+  // In the file, not on the command line: tests change it with ALTER SYSTEM (command-line settings
+  // would override that).
+  std::ofstream(o.pgdata / "postgresql.conf", std::ios::app) << "archive_command = '/bin/true'\n";
   auto cluster = pg::LocalCluster::Start(o);
   if (!cluster) return std::unexpected(cluster.error());
   RecordPid("postgres", cluster->pid());

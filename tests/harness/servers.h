@@ -16,7 +16,8 @@
 namespace drctl::testing {
 
 // PostgreSQL 15: initdb --data-checksums, run as user "postgres" when root; wal_level=replica,
-// archive_mode=on (archive_command=/bin/true until a test sets its own), max_wal_senders=10.
+// archive_mode=on, max_wal_senders=10; archive_command=/bin/true in postgresql.conf, so a test can
+// set its own with ALTER SYSTEM (and must put it back).
 pg::LocalCluster* SharedPostgres();
 
 // Redis 7 without persistence.
