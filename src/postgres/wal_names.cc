@@ -116,8 +116,11 @@ Result<std::vector<TimelineSwitch>> ParseTimelineHistory(std::string_view text,
     ++line_no;
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
-    auto bad = [&](const std::string& why) {
-      return Fail(ErrorCode::kCorrupt, where + ":" + std::to_string(line_no) + ": " + why,
+    auto bad = [&](std::string_view why) {
+      std::string message = where;
+      message += ":" + std::to_string(line_no) + ": ";
+      message += why;
+      return Fail(ErrorCode::kCorrupt, std::move(message),
                   "a timeline history file has lines \"parent<TAB>switch LSN<TAB>reason\"");
     };
     const auto tab1 = line.find_first_of(" \t");
