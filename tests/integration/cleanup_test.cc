@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -27,10 +28,14 @@ std::vector<Started> ReadPids(const std::filesystem::path& path) {
   return out;
 }
 
-// Runs the selftest binary in `mode` and returns the servers it started.
-std::vector<Started> RunSelftest(const std::string& mode, int& exit_status) {
+// Runs the selftest binary in `mode` and returns the servers it started. `workspace` receives the
+// directory holding the selftest's files: the caller keeps it until the servers are gone, since a
+// dying server may still write there.
+std::vector<Started> RunSelftest(const std::string& mode, int& exit_status,
+                                 std::optional<TempDir>& workspace) {
   auto dir = TempDir::Create("drctl-cleanup-");
   EXPECT_TRUE(dir.has_value());
+  if (!dir) return {};
   const auto pid_file = dir->path() / "pids";
   // The selftest's temporary directories go here, so a crashed run leaves none behind. The
   // PostgreSQL server user must be able to traverse it.
@@ -47,7 +52,9 @@ std::vector<Started> RunSelftest(const std::string& mode, int& exit_status) {
   auto r = RunCommand(o, std::chrono::minutes(5));
   EXPECT_TRUE(r.has_value()) << r.error().ToString();
   exit_status = r ? r->exit_status : -1;
-  return ReadPids(pid_file);
+  auto started = ReadPids(pid_file);
+  workspace.emplace(std::move(*dir));
+  return started;
 }
 
 void ExpectAllGone(const std::vector<Started>& started) {
@@ -64,7 +71,8 @@ void ExpectAllGone(const std::vector<Started>& started) {
 
 TEST(HarnessCleanup, FailingTestStillStopsEveryServer) {
   int status = 0;
-  auto started = RunSelftest("fail", status);
+  std::optional<TempDir> workspace;
+  auto started = RunSelftest("fail", status, workspace);
   EXPECT_EQ(status, 1) << "the selftest's deliberate failure should fail it";
   // postgres, redis-server, memcached and the four Swift servers.
   EXPECT_EQ(started.size(), 7U);
@@ -73,7 +81,8 @@ TEST(HarnessCleanup, FailingTestStillStopsEveryServer) {
 
 TEST(HarnessCleanup, CrashedTestBinaryLeavesNoServer) {
   int status = 0;
-  auto started = RunSelftest("crash", status);
+  std::optional<TempDir> workspace;
+  auto started = RunSelftest("crash", status, workspace);
   EXPECT_EQ(status, 128 + SIGABRT);
   EXPECT_EQ(started.size(), 7U);
   ExpectAllGone(started);
