@@ -1,6 +1,31 @@
 #include "storage/storage.h"
 
 namespace drctl::storage {
+namespace {
+
+class BufferedWriter : public ObjectWriter {
+ public:
+  BufferedWriter(Storage* storage, std::string key, WriteOptions options)
+      : storage_(storage), key_(std::move(key)), options_(options) {}
+  Status Write(std::string_view data) override {
+    data_.append(data);
+    return Ok();
+  }
+  Status Commit() override { return storage_->Write(key_, data_, options_); }
+
+ private:
+  Storage* storage_;
+  std::string key_;
+  WriteOptions options_;
+  std::string data_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectWriter> NewBufferedWriter(Storage* storage, std::string key,
+                                                WriteOptions options) {
+  return std::make_unique<BufferedWriter>(storage, std::move(key), options);
+}
 
 Status Storage::DeleteMany(std::span<const std::string> keys) {
   for (const auto& key : keys) DRCTL_TRY(Delete(key));

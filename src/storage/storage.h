@@ -113,6 +113,11 @@ class Storage {
   virtual Status DeleteMany(std::span<const std::string> keys);
 };
 
+// A writer that buffers the whole object in memory and calls storage->Write(key, ...) on Commit:
+// for backends without native streaming (memory, decorators). `storage` must outlive it.
+std::unique_ptr<ObjectWriter> NewBufferedWriter(Storage* storage, std::string key,
+                                                WriteOptions options);
+
 // Why `key` is not a valid object key (kInternal: keys are built by drctl, a bad one is a bug),
 // or Ok.
 Status ValidateKey(std::string_view key);

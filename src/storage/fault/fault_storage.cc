@@ -3,27 +3,6 @@
 #include <thread>
 
 namespace drctl::storage {
-namespace {
-
-// Buffers a streamed write and hands it to FaultStorage::Write on Commit.
-class BufferedWriter : public ObjectWriter {
- public:
-  BufferedWriter(FaultStorage* storage, std::string key, WriteOptions options)
-      : storage_(storage), key_(std::move(key)), options_(options) {}
-  Status Write(std::string_view data) override {
-    data_.append(data);
-    return Ok();
-  }
-  Status Commit() override { return storage_->Write(key_, data_, options_); }
-
- private:
-  FaultStorage* storage_;
-  std::string key_;
-  WriteOptions options_;
-  std::string data_;
-};
-
-}  // namespace
 
 void FaultStorage::AddRule(FaultRule rule) {
   std::lock_guard lock(mu_);
@@ -91,7 +70,7 @@ Status FaultStorage::Write(std::string_view key, std::string_view data,
 
 Result<std::unique_ptr<ObjectWriter>> FaultStorage::OpenWrite(std::string_view key,
                                                               const WriteOptions& options) {
-  return std::make_unique<BufferedWriter>(this, std::string(key), options);
+  return NewBufferedWriter(this, std::string(key), options);
 }
 
 Status FaultStorage::Delete(std::string_view key) {

@@ -12,25 +12,6 @@ struct Object {
   std::int64_t mtime = 0;
 };
 
-class MemoryStorage;
-
-class MemoryWriter : public ObjectWriter {
- public:
-  MemoryWriter(MemoryStorage* storage, std::string key, WriteOptions options)
-      : storage_(storage), key_(std::move(key)), options_(options) {}
-  Status Write(std::string_view data) override {
-    data_.append(data);
-    return Ok();
-  }
-  Status Commit() override;
-
- private:
-  MemoryStorage* storage_;
-  std::string key_;
-  WriteOptions options_;
-  std::string data_;
-};
-
 class MemoryReader : public ObjectReader {
  public:
   explicit MemoryReader(std::string data) : data_(std::move(data)) {}
@@ -105,7 +86,7 @@ class MemoryStorage : public Storage {
   Result<std::unique_ptr<ObjectWriter>> OpenWrite(std::string_view key,
                                                   const WriteOptions& options) override {
     DRCTL_TRY(ValidateKey(key));
-    return std::make_unique<MemoryWriter>(this, std::string(key), options);
+    return NewBufferedWriter(this, std::string(key), options);
   }
 
   Status Delete(std::string_view key) override {
@@ -135,8 +116,6 @@ class MemoryStorage : public Storage {
   std::mutex mu_;
   std::map<std::string, Object> objects_;
 };
-
-Status MemoryWriter::Commit() { return storage_->Put(key_, std::move(data_), options_); }
 
 }  // namespace
 
