@@ -83,19 +83,39 @@ Status ChunkStore::UploadPack(std::unique_ptr<PackBuilder> builder) {
   const std::string key = PackKey(pack_id);
   auto written =
       storage_.Write(key, pack, storage::WriteOptions{.durable = true, .if_absent = false});
+  std::vector<IndexEntry> indexed;
+  {
+    std::lock_guard lock(mu_);
+    if (!written) {
+      // The chunks are lost with the pack: let a later Put store them again.
+      for (const auto& e : entries) in_flight_.erase(e.chunk_id);
+      return std::unexpected(written.error().WithContext("uploading pack " + key));
+    }
+    ++stats_.packs_written;
+    stats_.bytes_stored += pack.size();
+    for (const auto& e : entries) {
+      in_flight_.erase(e.chunk_id);
+      known_[e.chunk_id] = {pack_id, e.offset, e.length};
+      (index_every_pack_ ? indexed : uncommitted_)
+          .push_back({e.chunk_id, pack_id, e.offset, e.length});
+    }
+  }
+  if (indexed.empty()) return Ok();
+  return WriteIndex(std::move(indexed));
+}
+
+Status ChunkStore::WriteIndex(std::vector<IndexEntry> entries) {
+  const IndexId id = io::RandomArray<16>();
+  const std::string key = IndexKey(id);
+  auto written = storage_.Write(key, EncodeIndex(master_, id, entries),
+                                storage::WriteOptions{.durable = true, .if_absent = true});
   std::lock_guard lock(mu_);
   if (!written) {
-    // The chunks are lost with the pack: let a later Put store them again.
-    for (const auto& e : entries) in_flight_.erase(e.chunk_id);
-    return std::unexpected(written.error().WithContext("uploading pack " + key));
+    // Kept for the next Commit, which retries writing them.
+    uncommitted_.insert(uncommitted_.end(), entries.begin(), entries.end());
+    return std::unexpected(written.error().WithContext("writing index " + key));
   }
-  ++stats_.packs_written;
-  stats_.bytes_stored += pack.size();
-  for (const auto& e : entries) {
-    in_flight_.erase(e.chunk_id);
-    known_[e.chunk_id] = {pack_id, e.offset, e.length};
-    uncommitted_.push_back({e.chunk_id, pack_id, e.offset, e.length});
-  }
+  ++stats_.indexes_written;
   return Ok();
 }
 
@@ -112,18 +132,7 @@ Status ChunkStore::Commit() {
     entries.swap(uncommitted_);
   }
   if (entries.empty()) return Ok();
-  const IndexId id = io::RandomArray<16>();
-  const std::string key = IndexKey(id);
-  auto written = storage_.Write(key, EncodeIndex(master_, id, entries),
-                                storage::WriteOptions{.durable = true, .if_absent = true});
-  if (!written) {
-    std::lock_guard lock(mu_);
-    uncommitted_.insert(uncommitted_.end(), entries.begin(), entries.end());
-    return std::unexpected(written.error().WithContext("writing index " + key));
-  }
-  std::lock_guard lock(mu_);
-  ++stats_.indexes_written;
-  return Ok();
+  return WriteIndex(std::move(entries));
 }
 
 Result<std::string> ChunkStore::Get(const ChunkId& id) {

@@ -76,6 +76,11 @@ class ChunkStore {
   // Makes every chunk Put since the last Commit durable and visible (packs, then an index).
   Status Commit();
 
+  // When on, every uploaded pack gets its own index object at once, so a process killed mid-way
+  // loses at most the packs still open (one per thread): a backup that is cut off leaves its
+  // uploaded chunks visible, and the next one reuses them. Call before any Put.
+  void set_index_every_pack(bool on) { index_every_pack_ = on; }
+
   // Fetches and verifies one chunk. Thread-safe.
   Result<std::string> Get(const ChunkId& id);
 
@@ -85,11 +90,13 @@ class ChunkStore {
  private:
   Result<std::unique_ptr<PackBuilder>> TakeBuilder();
   Status UploadPack(std::unique_ptr<PackBuilder> builder);
+  Status WriteIndex(std::vector<IndexEntry> entries);
 
   storage::Storage& storage_;
   MasterKey master_;
   Compression compression_;
   std::size_t pack_size_;
+  bool index_every_pack_ = false;
 
   mutable std::mutex mu_;
   std::unordered_map<ChunkId, ChunkLocation, ChunkIdHash> known_;  // committed or uploaded

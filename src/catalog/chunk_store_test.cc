@@ -104,6 +104,26 @@ TEST_F(ChunkStoreTest, CrashBeforeTheIndexLeavesChunksInvisible) {
   EXPECT_EQ(reader->size(), 0U) << "without its index the pack is garbage, not data";
 }
 
+TEST_F(ChunkStoreTest, IndexEveryPackMakesUploadedPacksVisibleWithoutCommit) {
+  auto writer = NewStore(*storage_);
+  writer->set_index_every_pack(true);
+  std::vector<ChunkId> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(writer->Put(Chunk(i)).value());
+  const auto packs = Keys("packs/").size();
+  ASSERT_GE(packs, 1U) << "full packs are uploaded as they fill";
+  EXPECT_EQ(Keys("index/").size(), packs) << "one index per uploaded pack, before any Commit";
+  // A process killed here (no Commit): a new store sees every chunk of the uploaded packs.
+  auto reader = NewStore(*storage_);
+  EXPECT_GT(reader->size(), 0U);
+  EXPECT_LT(reader->size(), 30U) << "the open pack was never uploaded";
+  for (const auto& id : ids) {
+    if (!reader->Contains(id)) continue;
+    EXPECT_TRUE(reader->Get(id).has_value());
+  }
+  ASSERT_TRUE(writer->Commit().has_value());
+  EXPECT_EQ(NewStore(*storage_)->size(), 30U);
+}
+
 TEST_F(ChunkStoreTest, FailedIndexWriteIsReportedAndRetried) {
   storage::FaultStorage faulty(storage_.get());
   faulty.AddRule({.op = storage::Op::kWrite,

@@ -57,7 +57,7 @@ void PutFile(std::string& out, const ManifestFile& f) {
   PutU8(out, static_cast<std::uint8_t>(f.type));
   PutU32(out, f.mode);
   PutU64(out, f.size);
-  PutI64(out, f.mtime);
+  PutI64(out, f.mtime_ns);
   PutStr(out, f.link_target);
   PutCount(out, f.chunks.size());
   for (const auto& id : f.chunks) PutBytes(out, id);
@@ -179,7 +179,7 @@ ManifestFile ParseFile(BodyParser& p) {
   f.type = static_cast<FileType>(type);
   f.mode = p.U32("mode");
   f.size = p.U64("size");
-  f.mtime = p.I64("mtime");
+  f.mtime_ns = p.I64("mtime");
   f.link_target = p.Str("link_target");
   const std::uint32_t chunks = p.Count("chunks", sizeof(ChunkId));
   p.Ids(f.chunks, chunks, "chunks");

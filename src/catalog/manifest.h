@@ -52,7 +52,7 @@ struct ManifestFile {
   FileType type = FileType::kFile;
   std::uint32_t mode = 0;       // permission bits (at most 07777)
   std::uint64_t size = 0;       // bytes read (files only; 0 for directories and symlinks)
-  std::int64_t mtime = 0;       // Unix seconds
+  std::int64_t mtime_ns = 0;    // Unix time in nanoseconds (st_mtim)
   std::string link_target;      // symlinks only (non-empty)
   std::vector<ChunkId> chunks;  // files only, in file order (none when size 0)
   std::vector<std::uint32_t> checksum_failures;  // block numbers, strictly ascending (files only)

@@ -90,7 +90,7 @@ TEST(ManifestTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(decoded->pg.system_identifier, "7301234567890123456");
   EXPECT_EQ(decoded->stop_lsn, 0x16B5000000U);
   EXPECT_EQ(decoded->files[1].link_target, "/srv/tblspc/fast");
-  EXPECT_EQ(decoded->files[2].mtime, -1);
+  EXPECT_EQ(decoded->files[2].mtime_ns, -1);
   EXPECT_EQ(decoded->files.back().checksum_failures.back(), 4000000000U);
   EXPECT_EQ(decoded->relations[2].relfilenode, 0U);
   EXPECT_EQ(decoded->relations[3].relkind, 'i');

@@ -7,7 +7,9 @@
 
 #include "cli/config_render.h"
 #include "cli/output.h"
+#include "command/backup/backup_command.h"
 #include "command/demo/demo.h"
+#include "command/restore/restore_command.h"
 #include "command/repo/repo_commands.h"
 #include "command/wal/wal_commands.h"
 #include "common/config.h"
@@ -191,6 +193,36 @@ int Main(int argc, char** argv) {
   wal_get->add_option("name", wal_name, "the file name PostgreSQL asks for (%f)")->required();
   wal_get->add_option("destination", wal_dest, "where to write it (%p)")->required();
   wal_get->add_option("--repo", repo_name, "only this repository");
+  command::BackupOptions backup_options;
+  bool no_progress = false;
+  auto* backup = app.add_subcommand(
+      "backup", "online physical backup of PostgreSQL into a repository (with its WAL)");
+  backup->add_option("--repo", backup_options.repo, "repository (default: the first configured)");
+  backup->add_option("--label", backup_options.label, "a label stored with the backup");
+  backup->add_flag("--read-all", backup_options.read_all,
+                   "read every file, also those unchanged since the last backup");
+  backup->add_flag("--no-progress", no_progress, "no progress line on the terminal");
+
+  command::RestoreOptions restore_options;
+  std::vector<std::string> tablespace_maps;
+  std::string restore_pgdata;
+  auto* restore = app.add_subcommand(
+      "restore", "restore a backup into a data directory that starts with pg_ctl start");
+  restore->add_option("--pgdata", restore_pgdata, "target data directory (absent or empty)")
+      ->required();
+  restore->add_option("--backup", restore_options.request.backup, "backup id, or latest")
+      ->default_str("latest");
+  restore->add_option("--repo", restore_options.request.repo,
+                      "read only this repository (default: every one, with fallback)");
+  restore->add_flag("--delta", restore_options.request.delta,
+                    "target may hold a data directory: rewrite only what differs");
+  restore->add_option("--tablespace-map", tablespace_maps,
+                      "OID=DIR: restore tablespace OID into DIR (repeatable)");
+  restore->add_option("--owner", restore_options.owner,
+                      "chown the restored files to this user (as root; default: the owner of "
+                      "the parent directory)");
+  restore->add_flag("--no-progress", no_progress, "no progress line on the terminal");
+
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
 
@@ -246,6 +278,20 @@ int Main(int argc, char** argv) {
     // The end of the archive is normal during recovery: PostgreSQL asks on purpose. Quiet.
     if (!got && got.error().code() == ErrorCode::kNotFound) return got.error().exit_code();
     return Finish(got, out);
+  }
+  if (*backup) {
+    backup_options.progress = !no_progress;
+    return WithConfig(g, out, [&](const Config& c) { return command::Backup(c, backup_options); });
+  }
+  if (*restore) {
+    restore_options.progress = !no_progress;
+    restore_options.request.pgdata = restore_pgdata;
+    for (const auto& text : tablespace_maps) {
+      auto mapping = command::ParseTablespaceMapping(text);
+      if (!mapping) return out.Error(mapping.error());
+      restore_options.request.tablespace_map[mapping->first] = mapping->second;
+    }
+    return WithConfig(g, out, [&](const Config& c) { return command::Restore(c, restore_options); });
   }
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });

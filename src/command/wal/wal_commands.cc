@@ -12,12 +12,11 @@
 #include "catalog/repository.h"
 #include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
+#include "command/wal/cluster_id.h"
 #include "postgres/wal_names.h"
 
 namespace drctl::command {
 namespace {
-
-constexpr std::string_view kClusterKey = "wal/cluster.json";
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,28 +35,6 @@ std::optional<std::uint64_t> SegmentSystemId(std::string_view segment) {
   std::uint64_t id = 0;
   std::memcpy(&id, segment.data() + 24, sizeof(id));
   return id;
-}
-
-// Records the cluster's system identifier with the first segment pushed; refuses segments of
-// another cluster afterwards.
-Status CheckCluster(storage::Storage& storage, std::uint64_t sysid, const std::string& name) {
-  const std::string mine = "{\"system_identifier\": \"" + std::to_string(sysid) + "\"}\n";
-  auto stored = storage.Read(kClusterKey);
-  if (!stored) {
-    if (stored.error().code() != ErrorCode::kNotFound) return std::unexpected(stored.error());
-    auto written = storage.Write(kClusterKey, mine, {.durable = true, .if_absent = true});
-    if (written || written.error().code() != ErrorCode::kConflict) return written;
-    stored = storage.Read(kClusterKey);
-    if (!stored) return std::unexpected(stored.error());
-  }
-  if (*stored != mine) {
-    return Fail(ErrorCode::kConflict,
-                "WAL segment " + name + " belongs to cluster " + std::to_string(sysid) + ", but " +
-                    storage.Describe() + " archives another cluster (" + std::string(kClusterKey) +
-                    ": " + *stored + ")",
-                "give each cluster its own repository (or prefix)");
-  }
-  return Ok();
 }
 
 Status WriteAtomically(const std::string& destination, std::string_view content) {
@@ -104,7 +81,7 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
     if (!opened) return std::unexpected(opened.error());
     if (parsed->kind == pg::WalFileKind::kSegment || parsed->kind == pg::WalFileKind::kPartial) {
       if (auto sysid = SegmentSystemId(*content)) {
-        DRCTL_TRY(CheckCluster(opened->storage(), *sysid, name));
+        DRCTL_TRY(CheckCluster(opened->storage(), *sysid, "WAL segment " + name));
       }
     }
     auto pushed = catalog::PushWal(opened->storage(), opened->master(), name, *content,

@@ -1,0 +1,175 @@
+#include "command/restore/restore_command.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "catalog/wal_store.h"
+#include "command/interrupt.h"
+#include "command/restore/restore_files.h"
+#include "common/temp_dir.h"
+#include "postgres/wal_names.h"
+
+namespace drctl::command {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status WriteFileDurably(const fs::path& path, std::string_view content, mode_t mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Fail(ErrorCode::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  bool ok = true;
+  while (ok && done < content.size()) {
+    const ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  ok = ok && fsync(fd) == 0;
+  close(fd);
+  if (!ok) return Fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
+  return Ok();
+}
+
+// The WAL from the backup's start to its stop, into pg_wal, from the first repository that has
+// each segment.
+Result<std::uint64_t> RestoreWal(const RestorePlan& plan, io::WorkerPool& pool) {
+  const fs::path wal_dir = plan.pgdata / "pg_wal";
+  std::atomic<std::uint64_t> bytes{0};
+  Status submitted = Ok();
+  for (const auto& name : plan.wal_segments) {
+    if (!submitted) break;
+    submitted = pool.Submit([&plan, &bytes, wal_dir, name]() -> Status {
+      std::optional<Error> first;
+      for (const auto& r : plan.repos) {
+        auto content = catalog::FetchWal(r.repo->storage(), r.repo->master(), name);
+        if (content) {
+          bytes += content->size();
+          return WriteFileDurably(wal_dir / name, *content, 0600);
+        }
+        if (!first) first = content.error().WithContext("repo '" + r.name + "'");
+      }
+      return std::unexpected(*first);
+    });
+  }
+  const Status waited = pool.Wait();
+  if (!submitted) return std::unexpected(submitted.error());
+  if (!waited) return std::unexpected(waited.error());
+  return bytes.load();
+}
+
+Status SyncFilesystem(const fs::path& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Fail(ErrorCode::kIo, "cannot open " + dir.string() + ": " + std::strerror(errno));
+  const bool ok = syncfs(fd) == 0;
+  const int err = errno;
+  close(fd);
+  if (!ok) {
+    return Fail(ErrorCode::kIo, "cannot sync the filesystem of " + dir.string() + ": " +
+                                    std::strerror(err),
+                "the restored files may not be durable; check the disk and restore again");
+  }
+  return Ok();
+}
+
+// Who should own the restored files: --owner, else (as root) the owner of the directory that
+// holds the target, if that is not root; empty: leave them as written.
+std::string ResolveOwner(const RestoreOptions& options, const fs::path& pgdata) {
+  if (!options.owner.empty() || geteuid() != 0) return options.owner;
+  struct stat st {};
+  if (stat(pgdata.parent_path().c_str(), &st) != 0 || st.st_uid == 0) return "";
+  passwd pw{};
+  passwd* found = nullptr;
+  std::array<char, 4096> buf{};
+  if (getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return "";
+  }
+  return pw.pw_name;
+}
+
+}  // namespace
+
+Result<CommandOutput> Restore(const Config& config, const RestoreOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  InterruptScope interrupt;
+  auto plan = PlanRestore(config, options.request);
+  if (!plan) return std::unexpected(plan.error());
+  const catalog::Manifest& m = plan->manifest;
+
+  std::vector<catalog::ChunkStore*> stores;
+  for (auto& r : plan->repos) stores.push_back(r.store.get());
+  catalog::FallbackReader reader(stores);
+  const std::size_t jobs = static_cast<std::size_t>(std::max(1, config.backup.jobs));
+  io::WorkerPool pool(jobs, jobs * 4);
+
+  Result<RestoreFileStats> files = RestoreFileStats{};
+  {
+    Progress progress("restore", m.stats.logical_size, options.progress);
+    files = RestoreFiles(*plan, options.request.delta, reader, pool, progress);
+  }
+  if (!files) return std::unexpected(files.error());
+  auto wal = RestoreWal(*plan, pool);
+  if (!wal) return std::unexpected(wal.error());
+  // backup_label makes PostgreSQL start recovery from the backup's checkpoint; the tablespace
+  // links exist already, so no tablespace_map is needed.
+  DRCTL_TRY(WriteFileDurably(plan->pgdata / "backup_label", m.backup_label, 0600));
+  std::error_code ec;
+  fs::remove(plan->pgdata / "tablespace_map", ec);
+
+  const std::string owner = ResolveOwner(options, plan->pgdata);
+  if (!owner.empty()) {
+    DRCTL_TRY(ChownToUser(plan->pgdata, owner));
+    for (const auto& [oid, dir] : plan->tablespaces) DRCTL_TRY(ChownToUser(dir, owner));
+  }
+  DRCTL_TRY(SyncFilesystem(plan->pgdata));
+  for (const auto& [oid, dir] : plan->tablespaces) DRCTL_TRY(SyncFilesystem(dir));
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CommandOutput out;
+  out.text = fmt::format(
+      "restored backup {} from {} into {}\n"
+      "  files       {} ({}), {} chunks fetched{}\n"
+      "  wal         {} .. {} ({} segments) in pg_wal\n"
+      "  duration    {:.1f}s, {}/s\n"
+      "start it with: pg_ctl -D {} start\n",
+      m.backup_id, plan->source_repo, plan->pgdata.string(), files->files,
+      HumanBytes(static_cast<double>(files->bytes)), files->chunks_fetched,
+      options.request.delta ? fmt::format(", {} already in place, {} extra files removed",
+                                          files->chunks_kept, files->files_removed)
+                            : std::string(),
+      m.start_wal, m.stop_wal, plan->wal_segments.size(), seconds,
+      HumanBytes(static_cast<double>(files->bytes) / std::max(seconds, 1e-6)),
+      plan->pgdata.string());
+  nlohmann::json tablespaces = nlohmann::json::array();
+  for (const auto& [oid, dir] : plan->tablespaces) {
+    tablespaces.push_back({{"oid", oid}, {"directory", dir.string()}});
+  }
+  out.json = {{"ok", true},
+              {"backup_id", m.backup_id},
+              {"repo", plan->source_repo},
+              {"pgdata", plan->pgdata.string()},
+              {"tablespaces", tablespaces},
+              {"files", files->files},
+              {"bytes", files->bytes},
+              {"chunks_fetched", files->chunks_fetched},
+              {"chunks_kept", files->chunks_kept},
+              {"files_removed", files->files_removed},
+              {"delta", options.request.delta},
+              {"wal_segments", plan->wal_segments.size()},
+              {"stop_lsn", pg::FormatLsn(m.stop_lsn)},
+              {"owner", owner},
+              {"duration_seconds", seconds}};
+  return out;
+}
+
+}  // namespace drctl::command

@@ -1,0 +1,194 @@
+#include "command/restore/restore_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <set>
+
+#include "command/interrupt.h"
+
+namespace drctl::command {
+namespace {
+
+namespace fs = std::filesystem;
+
+// An open target file shared by its chunk tasks; closed when the last one is done.
+struct TargetFile {
+  int fd = -1;
+  std::string path;
+  ~TargetFile() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+Status IoError(const std::string& what, const std::string& path) {
+  return Fail(ErrorCode::kIo, "cannot " + what + " " + path + ": " + std::strerror(errno),
+              "check the target filesystem (space, permissions)");
+}
+
+// Where a manifest path lands: inside PGDATA (tablespace files go through their link).
+fs::path TargetPath(const RestorePlan& plan, const std::string& path) {
+  return plan.pgdata / path;
+}
+
+Status WriteAll(int fd, std::string_view data, std::uint64_t offset, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = pwrite(fd, data.data() + done, data.size() - done,
+                             static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("write", path);
+    done += static_cast<std::size_t>(n);
+  }
+  return Ok();
+}
+
+// Delta: whether the target already holds chunk `id` at `offset`.
+bool AlreadyInPlace(int fd, const catalog::MasterKey& master, const catalog::ChunkId& id,
+                    std::uint64_t offset, std::size_t length) {
+  std::string local(length, '\0');
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n =
+        pread(fd, local.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return master.IdOf(local) == id;
+}
+
+Status MakeDirectory(const fs::path& dir, std::uint32_t mode) {
+  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return IoError("create directory", dir);
+  if (chmod(dir.c_str(), mode) != 0) return IoError("chmod", dir);
+  return Ok();
+}
+
+// Delta: removes what the backup does not have (never following links out of the tree).
+Status RemoveExtras(const RestorePlan& plan, RestoreFileStats* stats) {
+  std::set<std::string> wanted;
+  for (const auto& f : plan.manifest.files) wanted.insert(f.path);
+  std::vector<fs::path> roots{plan.pgdata};
+  for (const auto& [oid, dir] : plan.tablespaces) {
+    roots.push_back(plan.pgdata / "pg_tblspc" / std::to_string(oid));
+  }
+  for (const auto& root : roots) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) continue;
+    std::vector<fs::path> extras;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      const std::string rel = fs::relative(it->path(), plan.pgdata, ec).generic_string();
+      // pg_wal's segments are not in a manifest; the restore writes the ones it needs.
+      if (rel.starts_with("pg_wal/")) continue;
+      if (!wanted.contains(rel)) {
+        extras.push_back(it->path());
+        if (it->is_directory() && !it->is_symlink()) it.disable_recursion_pending();
+      }
+    }
+    for (const auto& p : extras) {
+      fs::remove_all(p, ec);
+      if (ec) return Fail(ErrorCode::kIo, "cannot remove " + p.string() + ": " + ec.message());
+      ++stats->files_removed;
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
+                                      catalog::FallbackReader& reader, io::WorkerPool& pool,
+                                      Progress& progress) {
+  RestoreFileStats stats;
+  const catalog::MasterKey& master = plan.repos.front().repo->master();
+  DRCTL_TRY(MakeDirectory(plan.pgdata, 0700));
+  if (delta) DRCTL_TRY(RemoveExtras(plan, &stats));
+  // Directories and links first, so every file has its parent.
+  for (const auto& f : plan.manifest.files) {
+    const fs::path target = TargetPath(plan, f.path);
+    if (f.type == catalog::FileType::kDirectory) {
+      DRCTL_TRY(MakeDirectory(target, f.mode));
+    } else if (f.type == catalog::FileType::kSymlink) {
+      std::uint32_t oid = 0;
+      const std::string_view rest = std::string_view(f.path).substr(f.path.rfind('/') + 1);
+      std::from_chars(rest.data(), rest.data() + rest.size(), oid);
+      auto it = plan.tablespaces.find(oid);
+      const fs::path link_to = it != plan.tablespaces.end() ? it->second : fs::path(f.link_target);
+      DRCTL_TRY(MakeDirectory(link_to, 0700));
+      std::error_code ec;
+      if (fs::is_symlink(target, ec)) fs::remove(target, ec);
+      if (symlink(link_to.c_str(), target.c_str()) != 0) {
+        return std::unexpected(IoError("create link", target).error());
+      }
+    }
+  }
+  const std::uint64_t chunk_size = plan.chunk_size;
+  std::atomic<std::uint64_t> fetched{0};
+  std::atomic<std::uint64_t> kept{0};
+  Status submitted = Ok();
+  for (const auto& f : plan.manifest.files) {
+    if (f.type != catalog::FileType::kFile) continue;
+    if (InterruptScope::Interrupted()) break;
+    ++stats.files;
+    stats.bytes += f.size;
+    auto file = std::make_shared<TargetFile>();
+    file->path = TargetPath(plan, f.path).string();
+    const int flags = (delta ? O_RDWR : (O_WRONLY | O_TRUNC)) | O_CREAT | O_CLOEXEC;
+    file->fd = open(file->path.c_str(), flags, f.mode);
+    if (file->fd < 0) return std::unexpected(IoError("create", file->path).error());
+    if (fchmod(file->fd, f.mode) != 0 || ftruncate(file->fd, static_cast<off_t>(f.size)) != 0) {
+      return std::unexpected(IoError("size", file->path).error());
+    }
+    for (std::size_t i = 0; i < f.chunks.size() && submitted; ++i) {
+      const std::uint64_t offset = i * chunk_size;
+      if (offset >= f.size) {
+        return Fail(ErrorCode::kCorrupt, "backup " + plan.manifest.backup_id + " lists more "
+                    "chunks for " + f.path + " than its size holds");
+      }
+      const std::size_t length = static_cast<std::size_t>(std::min(chunk_size, f.size - offset));
+      const catalog::ChunkId id = f.chunks[i];
+      submitted = pool.Submit([&reader, &master, &progress, &fetched, &kept, file, id, offset,
+                               length, delta]() -> Status {
+        if (delta && AlreadyInPlace(file->fd, master, id, offset, length)) {
+          ++kept;
+          progress.Add(length);
+          return Ok();
+        }
+        auto chunk = reader.Get(id);
+        if (!chunk) return std::unexpected(chunk.error().WithContext("restoring " + file->path));
+        if (chunk->size() != length) {
+          return Fail(ErrorCode::kCorrupt,
+                      "chunk at offset " + std::to_string(offset) + " of " + file->path + " has " +
+                          std::to_string(chunk->size()) + " bytes, its place needs " +
+                          std::to_string(length),
+                      "the manifest and its chunks disagree; run drctl verify");
+        }
+        DRCTL_TRY(WriteAll(file->fd, *chunk, offset, file->path));
+        ++fetched;
+        progress.Add(length);
+        return Ok();
+      });
+    }
+    if (!submitted) break;
+  }
+  const Status waited = pool.Wait();
+  if (!submitted) return std::unexpected(submitted.error());
+  if (!waited) return std::unexpected(waited.error());
+  if (InterruptScope::Interrupted()) {
+    return Fail(ErrorCode::kInterrupted,
+                "restore into " + plan.pgdata.string() + " interrupted; the directory is incomplete",
+                "run the same restore again with --delta to finish it");
+  }
+  stats.chunks_fetched = fetched.load();
+  stats.chunks_kept = kept.load();
+  return stats;
+}
+
+}  // namespace drctl::command
