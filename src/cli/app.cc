@@ -9,8 +9,8 @@
 #include "cli/output.h"
 #include "command/backup/backup_command.h"
 #include "command/demo/demo.h"
-#include "command/restore/restore_command.h"
 #include "command/repo/repo_commands.h"
+#include "command/restore/restore_command.h"
 #include "command/wal/wal_commands.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -97,7 +97,7 @@ int Demo(const command::DemoOptions& options, const Output& out) {
   if (!out.json()) std::cout << "drctl demo: a throwaway PostgreSQL and a local repository\n";
   auto report = command::RunDemo(options, [&](const command::DemoStep& step) {
     if (!out.json()) {
-      std::cout << fmt::format("  {:<4} {:<22} {:>7.2f}s  {}\n", step.ok ? "ok" : "FAIL", step.name,
+      std::cout << fmt::format("  {:<4} {:<26} {:>7.2f}s  {}\n", step.ok ? "ok" : "FAIL", step.name,
                                step.seconds, step.detail)
                 << std::flush;
     }
@@ -291,7 +291,8 @@ int Main(int argc, char** argv) {
       if (!mapping) return out.Error(mapping.error());
       restore_options.request.tablespace_map[mapping->first] = mapping->second;
     }
-    return WithConfig(g, out, [&](const Config& c) { return command::Restore(c, restore_options); });
+    return WithConfig(g, out,
+                      [&](const Config& c) { return command::Restore(c, restore_options); });
   }
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });

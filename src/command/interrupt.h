@@ -9,7 +9,7 @@ namespace drctl::command {
 
 class InterruptScope {
  public:
-  InterruptScope();  // installs the handlers and clears the flag
+  InterruptScope();   // installs the handlers and clears the flag
   ~InterruptScope();  // restores the previous handlers
   InterruptScope(const InterruptScope&) = delete;
   InterruptScope& operator=(const InterruptScope&) = delete;

@@ -23,9 +23,9 @@ std::string Progress::Line(const std::string& what, std::uint64_t done, std::uin
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
   std::string line = what + " " + HumanBytes(static_cast<double>(done));
   if (total > 0) {
-    line += fmt::format(" / {} ({:.0f}%)", HumanBytes(static_cast<double>(total)),
-                        100.0 * static_cast<double>(std::min(done, total)) /
-                            static_cast<double>(total));
+    line += fmt::format(
+        " / {} ({:.0f}%)", HumanBytes(static_cast<double>(total)),
+        100.0 * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
   }
   line += ", " + HumanBytes(rate) + "/s";
   if (total > done && rate > 0) {

@@ -39,9 +39,8 @@ Result<T> Number(const std::optional<std::string>& text, std::string_view what) 
     auto [ptr, ec] = std::from_chars(text->data(), end, value);
     if (ec == std::errc() && ptr == end) return value;
   }
-  return Fail(ErrorCode::kPostgres,
-              "PostgreSQL returned an unexpected " + std::string(what) + ": '" +
-                  text.value_or("NULL") + "'");
+  return Fail(ErrorCode::kPostgres, "PostgreSQL returned an unexpected " + std::string(what) +
+                                        ": '" + text.value_or("NULL") + "'");
 }
 
 // "START TIMELINE: 1" in a backup_label.
@@ -120,8 +119,8 @@ Result<BackupStart> BackupSession::Start(const std::string& label) {
   // has stored it, whatever wal_keep_size and archiving say. It goes with the session.
   const std::string slot =
       "drctl_backup_" + std::to_string(getpid()) + "_" + std::to_string(std::time(nullptr));
-  DRCTL_TRY(conn_.Exec("SELECT pg_create_physical_replication_slot(" + Literal(slot) +
-                       ", true, true)"));
+  DRCTL_TRY(
+      conn_.Exec("SELECT pg_create_physical_replication_slot(" + Literal(slot) + ", true, true)"));
   auto lsn_text = conn_.QueryValue("SELECT pg_backup_start(" + Literal(label) + ", true)::text");
   if (!lsn_text) return std::unexpected(lsn_text.error().WithContext("starting the backup"));
   active_ = true;
@@ -138,8 +137,7 @@ Result<BackupStop> BackupSession::Stop() {
   auto rows = conn_.Query("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)");
   active_ = false;
   if (!rows) return std::unexpected(rows.error().WithContext("stopping the backup"));
-  if (rows->size() != 1 || rows->front().size() != 3 || !rows->front()[0] ||
-      !rows->front()[1]) {
+  if (rows->size() != 1 || rows->front().size() != 3 || !rows->front()[0] || !rows->front()[1]) {
     return Fail(ErrorCode::kPostgres, "pg_backup_stop returned an unexpected result");
   }
   const Row& row = rows->front();
@@ -192,10 +190,10 @@ Result<std::uint64_t> CountRows(Connection& conn, const std::string& table) {
       Literal(table) + ")");
   if (!name) return std::unexpected(name.error());
   if (name->empty() || !name->front()[0]) {
-    return Fail(ErrorCode::kNotFound,
-                "table " + table + " named in [backup] count_tables does not exist on " +
-                    conn.Where(),
-                "fix [backup] count_tables (names are SQL: public.\"User\")");
+    return Fail(
+        ErrorCode::kNotFound,
+        "table " + table + " named in [backup] count_tables does not exist on " + conn.Where(),
+        "fix [backup] count_tables (names are SQL: public.\"User\")");
   }
   auto count = conn.QueryValue("SELECT count(*)::text FROM " + *name->front()[0]);
   if (!count) return std::unexpected(count.error());

@@ -115,8 +115,9 @@ std::string Summary(const catalog::Manifest& m, const FileStoreStats& files,
       "  wal         {} .. {} ({} segments)\n"
       "  duration    {:.1f}s, {}/s\n",
       m.backup_id, catalog::BackupStatusName(m.status), pg::FormatLsn(m.start_lsn),
-      pg::FormatLsn(m.stop_lsn), m.pg.timeline, HumanBytes(static_cast<double>(m.stats.logical_size)),
-      files.files, HumanBytes(static_cast<double>(files.bytes_read)), files.files_reused,
+      pg::FormatLsn(m.stop_lsn), m.pg.timeline,
+      HumanBytes(static_cast<double>(m.stats.logical_size)), files.files,
+      HumanBytes(static_cast<double>(files.bytes_read)), files.files_reused,
       HumanBytes(static_cast<double>(chunks.bytes_new)),
       HumanBytes(static_cast<double>(chunks.bytes_stored)),
       dedup > 0 ? fmt::format(", {:.1f}x smaller than the data", dedup) : std::string(),
@@ -281,7 +282,8 @@ Result<CommandOutput> Backup(const Config& config, const BackupOptions& options)
   const BackupWalRange range{m.pg.timeline, m.start_lsn, m.stop_lsn, facts.wal_segment_size};
   m.start_wal = FirstSegment(range);
   m.stop_wal = LastSegment(range);
-  auto wal = StoreBackupWal(storage, repo->master(), pgdata, range, config.backup.compression, pool);
+  auto wal =
+      StoreBackupWal(storage, repo->master(), pgdata, range, config.backup.compression, pool);
   if (!wal) return std::unexpected(wal.error());
 
   DRCTL_TRY(TakeCatalogSnapshot(*session, config, &m));

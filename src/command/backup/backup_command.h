@@ -17,8 +17,8 @@
 namespace drctl::command {
 
 struct BackupOptions {
-  std::string repo;   // --repo: empty = the first configured repository
-  std::string label;  // --label
+  std::string repo;       // --repo: empty = the first configured repository
+  std::string label;      // --label
   bool read_all = false;  // --read-all: read every file, even those unchanged since the last backup
   bool progress = true;   // draw a progress line when stderr is a terminal
 };

@@ -26,9 +26,7 @@ struct FileState {
   std::vector<std::uint32_t> failures;
 };
 
-std::int64_t Nanoseconds(const pg::PgFile& file) {
-  return file.mtime.time_since_epoch().count();
-}
+std::int64_t Nanoseconds(const pg::PgFile& file) { return file.mtime.time_since_epoch().count(); }
 
 bool Reusable(const pg::PgFile& file, const FileStoreOptions& options,
               const catalog::ManifestFile** previous) {
@@ -96,8 +94,8 @@ Result<bool> QueueFile(const pg::PgFile& file, FileState& state, const FileStore
                            chunk = std::move(chunk)]() -> Status {
       if (check) {
         const auto* bytes = reinterpret_cast<const std::uint8_t*>(chunk.data());
-        auto failed = pg::FailedBlocks(std::span(bytes, chunk.size()), segment, first_page,
-                                       lsn_limit);
+        auto failed =
+            pg::FailedBlocks(std::span(bytes, chunk.size()), segment, first_page, lsn_limit);
         if (!failed.empty()) {
           std::lock_guard lock(target->mu);
           target->failures.insert(target->failures.end(), failed.begin(), failed.end());

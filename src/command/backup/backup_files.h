@@ -26,7 +26,7 @@ inline constexpr std::int64_t kReuseMarginSeconds = 2;
 
 struct FileStoreOptions {
   std::size_t chunk_size = 1U << 20;
-  bool verify_checksums = true;       // the cluster has data checksums
+  bool verify_checksums = true;          // the cluster has data checksums
   std::uint64_t checksum_lsn_limit = 0;  // pages at or past this LSN are not checked
   // Files recorded by the previous backup of this cluster (null: none), and its start time.
   const std::unordered_map<std::string, const catalog::ManifestFile*>* previous = nullptr;
@@ -35,14 +35,14 @@ struct FileStoreOptions {
 };
 
 struct FileStoreStats {
-  std::uint64_t files = 0;         // regular files in the manifest
+  std::uint64_t files = 0;  // regular files in the manifest
   std::uint64_t files_read = 0;
   std::uint64_t files_reused = 0;  // unchanged since the previous backup: not read
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_reused = 0;
-  std::uint64_t files_vanished = 0;  // removed by the server between walk and read
+  std::uint64_t files_vanished = 0;     // removed by the server between walk and read
   std::uint64_t checksum_failures = 0;  // pages
-  bool interrupted = false;  // SIGINT/SIGTERM: stopped early, the result is incomplete
+  bool interrupted = false;             // SIGINT/SIGTERM: stopped early, the result is incomplete
 };
 
 // Turns the walk into manifest entries, storing what must be read. Does not Commit the store.

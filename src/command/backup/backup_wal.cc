@@ -33,8 +33,8 @@ Result<std::optional<std::string>> ReadIfPresent(const std::filesystem::path& pa
 }
 
 Status StoreOne(storage::Storage& storage, const catalog::MasterKey& master,
-                const std::filesystem::path& path, const Compression& compression,
-                bool required, std::atomic<std::uint64_t>* bytes) {
+                const std::filesystem::path& path, const Compression& compression, bool required,
+                std::atomic<std::uint64_t>* bytes) {
   auto content = ReadIfPresent(path);
   if (!content) return std::unexpected(content.error());
   if (!*content) {
@@ -80,9 +80,8 @@ Result<BackupWalStats> StoreBackupWal(storage::Storage& storage, const catalog::
   if (!submitted) return std::unexpected(submitted.error());
   if (!waited) return std::unexpected(waited.error());
   // The backup history file: informative (PostgreSQL does not need it to restore).
-  const std::string history =
-      pg::SegmentFileName(range.timeline, first, range.segment_size) +
-      fmt::format(".{:08X}.backup", range.start_lsn % range.segment_size);
+  const std::string history = pg::SegmentFileName(range.timeline, first, range.segment_size) +
+                              fmt::format(".{:08X}.backup", range.start_lsn % range.segment_size);
   DRCTL_TRY(StoreOne(storage, master, wal / history, compression, false, &bytes));
   return BackupWalStats{last - first + 1, bytes.load()};
 }

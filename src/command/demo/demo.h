@@ -1,6 +1,8 @@
 // `drctl demo`: drctl's main job on embedded defaults, on a throwaway PostgreSQL it creates
 // itself, with a local repository in a scratch directory. It grows with the project; today it
-// creates the instance, loads a small ERP-like data set, checks it, and tears it down. Each step
+// creates the instance, loads a small ERP-like data set, backs it up into an encrypted local
+// repository, damages it (a dropped table, deleted rows), restores the backup into a new data
+// directory, starts it, checks the data is back exactly, and tears it all down. Each step
 // is timed and reported; the first failing step stops the run.
 #pragma once
 

@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <vector>
 
+#include "catalog/backup_catalog.h"
 #include "catalog/json_fields.h"
 #include "catalog/repository.h"
 #include "catalog/sync.h"
+#include "catalog/wal_ranges.h"
+#include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
+#include "postgres/wal_names.h"
 #include "storage/open.h"
 
 namespace drctl::command {
@@ -19,6 +24,112 @@ nlohmann::json SlotJson(const catalog::KeySlot& slot) {
           {"label", slot.label},
           {"created", catalog::FormatUtc(slot.created)},
           {"kdf", fmt::format("scrypt n={} r={} p={}", slot.kdf.n, slot.kdf.r, slot.kdf.p)}};
+}
+
+// wal/cluster.json (command/wal) sits beside the WAL objects and is listed with them.
+constexpr std::string_view kClusterObjectName = "cluster.json";
+
+nlohmann::json BackupJson(const catalog::Manifest& m) {
+  return {{"backup_id", m.backup_id},
+          {"label", m.label},
+          {"status", std::string(catalog::BackupStatusName(m.status))},
+          {"timeline", m.pg.timeline},
+          {"start_time", m.start_time},
+          {"start_time_utc", catalog::FormatUtc(m.start_time)},
+          {"stop_time", m.stop_time},
+          {"stop_time_utc", catalog::FormatUtc(m.stop_time)},
+          {"start_lsn", pg::FormatLsn(m.start_lsn)},
+          {"stop_lsn", pg::FormatLsn(m.stop_lsn)},
+          {"start_wal", m.start_wal},
+          {"stop_wal", m.stop_wal},
+          {"logical_size", m.stats.logical_size},
+          {"new_bytes", m.stats.new_bytes},
+          {"duration_seconds", m.stats.duration_seconds}};
+}
+
+std::string BackupText(const catalog::Manifest& m) {
+  std::string text = fmt::format("    {}  {}", m.backup_id, catalog::BackupStatusName(m.status));
+  if (!m.label.empty()) text += fmt::format("  label \"{}\"", m.label);
+  text += fmt::format("\n      start {}  lsn {}  wal {}  timeline {}\n",
+                      catalog::FormatUtc(m.start_time), pg::FormatLsn(m.start_lsn), m.start_wal,
+                      m.pg.timeline);
+  text += fmt::format("      stop  {}  lsn {}  wal {}\n", catalog::FormatUtc(m.stop_time),
+                      pg::FormatLsn(m.stop_lsn), m.stop_wal);
+  text += fmt::format("      size {} bytes  new {} bytes  duration {:.1f} s\n",
+                      m.stats.logical_size, m.stats.new_bytes, m.stats.duration_seconds);
+  return text;
+}
+
+std::string SegmentCount(std::uint64_t n) {
+  return fmt::format("{} segment{}", n, n == 1 ? "" : "s");
+}
+
+// "wal" of a repository: its stored segment ranges per timeline, gaps spelled out.
+void DescribeWal(const catalog::WalSummary& wal, nlohmann::json& j, std::string& text) {
+  nlohmann::json timelines = nlohmann::json::array();
+  text += fmt::format("  wal: {} timeline(s), {} partial, {} backup history\n",
+                      wal.timelines.size(), wal.partial, wal.backup_history);
+  for (const auto& t : wal.timelines) {
+    nlohmann::json ranges = nlohmann::json::array();
+    nlohmann::json gaps = nlohmann::json::array();
+    // Ranges and gaps alternate in segment order: range, gap, range, ..., range.
+    for (std::size_t i = 0; i < t.ranges.size(); ++i) {
+      const auto& r = t.ranges[i];
+      ranges.push_back({{"first", r.first}, {"last", r.last}, {"segments", r.count}});
+      text += fmt::format("    timeline {}: {} .. {} ({})\n", t.timeline, r.first, r.last,
+                          SegmentCount(r.count));
+      if (i < t.gaps.size()) {
+        const auto& g = t.gaps[i];
+        gaps.push_back({{"first", g.first}, {"last", g.last}, {"segments", g.count}});
+        text += fmt::format("    timeline {}: GAP {} .. {} ({} missing)\n", t.timeline, g.first,
+                            g.last, SegmentCount(g.count));
+      }
+    }
+    if (t.ranges.empty()) text += fmt::format("    timeline {}: no segments\n", t.timeline);
+    if (t.history) text += fmt::format("    timeline {}: history file\n", t.timeline);
+    timelines.push_back({{"timeline", t.timeline},
+                         {"ranges", ranges},
+                         {"gaps", gaps},
+                         {"history", t.history},
+                         {"partial", t.partial},
+                         {"backup_history", t.backup_history}});
+  }
+  for (const auto& name : wal.unrecognized) {
+    text += fmt::format("    not a WAL file name: {}\n", name);
+  }
+  j["wal"] = {{"timelines", timelines},
+              {"partial", wal.partial},
+              {"backup_history", wal.backup_history},
+              {"unrecognized", wal.unrecognized}};
+}
+
+// Backups and WAL of an opened repository into `j` and `text`. Damaged manifests are listed,
+// not fatal; an error reading the repository itself is returned.
+Status DescribeContents(catalog::Repository& repo, nlohmann::json& j, std::string& text) {
+  std::vector<Error> damaged;
+  auto manifests = catalog::LoadManifests(repo.storage(), repo.master(),
+                                          {.damaged = &damaged, .without_files = true});
+  if (!manifests) return std::unexpected(manifests.error());
+  nlohmann::json backups = nlohmann::json::array();
+  text += fmt::format("  backups {}\n", manifests->size());
+  for (const auto& m : *manifests) {
+    backups.push_back(BackupJson(m));
+    text += BackupText(m);
+  }
+  j["backups"] = backups;
+  nlohmann::json damaged_json = nlohmann::json::array();
+  if (!damaged.empty()) text += fmt::format("  DAMAGED manifests {}\n", damaged.size());
+  for (const auto& e : damaged) {
+    damaged_json.push_back(e.message());
+    text += "    " + e.ToString() + "\n";
+  }
+  j["damaged_manifests"] = damaged_json;
+
+  auto names = catalog::ListWal(repo.storage());
+  if (!names) return std::unexpected(names.error());
+  std::erase(*names, std::string(kClusterObjectName));
+  DescribeWal(catalog::SummarizeWal(*names), j, text);
+  return Ok();
 }
 
 }  // namespace
@@ -233,6 +344,12 @@ Result<CommandOutput> Info(const Config& config, const std::string& repo_name) {
     if (usage) {
       out.text += fmt::format("  objects {}  stored {} bytes  packs {}  indexes {}\n",
                               usage->objects, usage->bytes, usage->packs, usage->indexes);
+    }
+    if (auto described = DescribeContents(*opened, j, out.text); !described) {
+      const Error e = described.error().WithContext("repo '" + repo->name + "'");
+      j["error"] = {{"message", e.message()}, {"hint", e.hint()}};
+      out.text += "  ERROR: " + e.ToString() + "\n";
+      if (!first_error) first_error = e;
     }
     out.json["repos"].push_back(j);
   }

@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 
 Status WriteFileDurably(const fs::path& path, std::string_view content, mode_t mode) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Fail(ErrorCode::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Fail(ErrorCode::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
   std::size_t done = 0;
   bool ok = true;
   while (ok && done < content.size()) {
@@ -36,7 +37,8 @@ Status WriteFileDurably(const fs::path& path, std::string_view content, mode_t m
   }
   ok = ok && fsync(fd) == 0;
   close(fd);
-  if (!ok) return Fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
+  if (!ok)
+    return Fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
   return Ok();
 }
 
@@ -69,13 +71,14 @@ Result<std::uint64_t> RestoreWal(const RestorePlan& plan, io::WorkerPool& pool) 
 
 Status SyncFilesystem(const fs::path& dir) {
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Fail(ErrorCode::kIo, "cannot open " + dir.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Fail(ErrorCode::kIo, "cannot open " + dir.string() + ": " + std::strerror(errno));
   const bool ok = syncfs(fd) == 0;
   const int err = errno;
   close(fd);
   if (!ok) {
-    return Fail(ErrorCode::kIo, "cannot sync the filesystem of " + dir.string() + ": " +
-                                    std::strerror(err),
+    return Fail(ErrorCode::kIo,
+                "cannot sync the filesystem of " + dir.string() + ": " + std::strerror(err),
                 "the restored files may not be durable; check the disk and restore again");
   }
   return Ok();

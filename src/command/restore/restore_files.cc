@@ -33,15 +33,13 @@ Status IoError(const std::string& what, const std::string& path) {
 }
 
 // Where a manifest path lands: inside PGDATA (tablespace files go through their link).
-fs::path TargetPath(const RestorePlan& plan, const std::string& path) {
-  return plan.pgdata / path;
-}
+fs::path TargetPath(const RestorePlan& plan, const std::string& path) { return plan.pgdata / path; }
 
 Status WriteAll(int fd, std::string_view data, std::uint64_t offset, const std::string& path) {
   std::size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = pwrite(fd, data.data() + done, data.size() - done,
-                             static_cast<off_t>(offset + done));
+    const ssize_t n =
+        pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return IoError("write", path);
     done += static_cast<std::size_t>(n);
@@ -149,8 +147,10 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
     for (std::size_t i = 0; i < f.chunks.size() && submitted; ++i) {
       const std::uint64_t offset = i * chunk_size;
       if (offset >= f.size) {
-        return Fail(ErrorCode::kCorrupt, "backup " + plan.manifest.backup_id + " lists more "
-                    "chunks for " + f.path + " than its size holds");
+        return Fail(ErrorCode::kCorrupt, "backup " + plan.manifest.backup_id +
+                                             " lists more "
+                                             "chunks for " +
+                                             f.path + " than its size holds");
       }
       const std::size_t length = static_cast<std::size_t>(std::min(chunk_size, f.size - offset));
       const catalog::ChunkId id = f.chunks[i];
@@ -182,9 +182,10 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
   if (!submitted) return std::unexpected(submitted.error());
   if (!waited) return std::unexpected(waited.error());
   if (InterruptScope::Interrupted()) {
-    return Fail(ErrorCode::kInterrupted,
-                "restore into " + plan.pgdata.string() + " interrupted; the directory is incomplete",
-                "run the same restore again with --delta to finish it");
+    return Fail(
+        ErrorCode::kInterrupted,
+        "restore into " + plan.pgdata.string() + " interrupted; the directory is incomplete",
+        "run the same restore again with --delta to finish it");
   }
   stats.chunks_fetched = fetched.load();
   stats.chunks_kept = kept.load();

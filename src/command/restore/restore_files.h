@@ -17,10 +17,10 @@ namespace drctl::command {
 
 struct RestoreFileStats {
   std::uint64_t files = 0;
-  std::uint64_t bytes = 0;            // logical size of the restored files
+  std::uint64_t bytes = 0;  // logical size of the restored files
   std::uint64_t chunks_fetched = 0;
-  std::uint64_t chunks_kept = 0;      // delta: already in place
-  std::uint64_t files_removed = 0;    // delta: not in the backup
+  std::uint64_t chunks_kept = 0;    // delta: already in place
+  std::uint64_t files_removed = 0;  // delta: not in the backup
 };
 
 // kCorrupt if a chunk does not have the size its position needs; the reader's error otherwise.

@@ -254,16 +254,16 @@ Result<RestorePlan> PlanRestore(const Config& config, const RestoreRequest& requ
     bool known = false;
     for (const auto& t : plan.manifest.tablespaces) known = known || t.oid == oid;
     if (!known) {
-      return Fail(ErrorCode::kUsage,
-                  "--tablespace-map names tablespace " + std::to_string(oid) + ", which backup " +
-                      plan.manifest.backup_id + " does not have");
+      return Fail(ErrorCode::kUsage, "--tablespace-map names tablespace " + std::to_string(oid) +
+                                         ", which backup " + plan.manifest.backup_id +
+                                         " does not have");
     }
   }
   for (const auto& t : plan.manifest.tablespaces) {
     auto it = request.tablespace_map.find(t.oid);
-    plan.tablespaces[t.oid] = fs::absolute(it != request.tablespace_map.end() ? it->second
-                                                                               : fs::path(t.location))
-                                  .lexically_normal();
+    plan.tablespaces[t.oid] =
+        fs::absolute(it != request.tablespace_map.end() ? it->second : fs::path(t.location))
+            .lexically_normal();
   }
   auto tli_start = pg::ParseWalFileName(plan.manifest.start_wal);
   auto tli_stop = pg::ParseWalFileName(plan.manifest.stop_wal);
@@ -278,8 +278,10 @@ Result<RestorePlan> PlanRestore(const Config& config, const RestoreRequest& requ
   for (const auto& [oid, dir] : plan.tablespaces) {
     if (dir == plan.pgdata || dir.string().starts_with(plan.pgdata.string() + "/")) {
       return Fail(ErrorCode::kUsage,
-                  "tablespace " + std::to_string(oid) + " would be restored inside the data "
-                  "directory (" + dir.string() + ")",
+                  "tablespace " + std::to_string(oid) +
+                      " would be restored inside the data "
+                      "directory (" +
+                      dir.string() + ")",
                   "map it elsewhere with --tablespace-map " + std::to_string(oid) + "=DIR");
     }
     DRCTL_TRY(CheckTarget(dir, request.delta, "tablespace " + std::to_string(oid) + " directory"));

@@ -19,9 +19,9 @@
 namespace drctl::command {
 
 struct RestoreRequest {
-  std::string repo;              // --repo: empty = every configured one, in config order
+  std::string repo;               // --repo: empty = every configured one, in config order
   std::string backup = "latest";  // --backup ID|latest
-  std::filesystem::path pgdata;  // --pgdata
+  std::filesystem::path pgdata;   // --pgdata
   std::map<std::uint32_t, std::filesystem::path> tablespace_map;  // --tablespace-map OID=DIR
   bool delta = false;
 };
@@ -34,11 +34,11 @@ struct OpenedRepo {
 
 struct RestorePlan {
   catalog::Manifest manifest;
-  std::string source_repo;            // where the manifest was read
-  std::vector<OpenedRepo> repos;      // every repository that opened, preferred first
-  std::filesystem::path pgdata;       // absolute
+  std::string source_repo;        // where the manifest was read
+  std::vector<OpenedRepo> repos;  // every repository that opened, preferred first
+  std::filesystem::path pgdata;   // absolute
   std::map<std::uint32_t, std::filesystem::path> tablespaces;  // oid -> absolute directory
-  std::vector<std::string> wal_segments;  // start_wal .. stop_wal
+  std::vector<std::string> wal_segments;                       // start_wal .. stop_wal
   std::uint64_t chunk_size = 0;
 };
 
