@@ -501,6 +501,7 @@ std::string EncodeManifestBody(const Manifest& m) {
   PutU64(out, m.stop_lsn);
   PutI64(out, m.start_time);
   PutI64(out, m.stop_time);
+  PutU64(out, m.stop_xmin);
   PutStr(out, m.start_wal);
   PutStr(out, m.stop_wal);
   PutStr(out, m.backup_label);
@@ -554,6 +555,7 @@ Result<Manifest> DecodeManifestBody(std::string_view body, const std::string& wh
   m.stop_lsn = p.U64("stop_lsn");
   m.start_time = p.I64("start_time");
   m.stop_time = p.I64("stop_time");
+  m.stop_xmin = p.U64("stop_xmin");
   m.start_wal = p.Str("start_wal");
   m.stop_wal = p.Str("stop_wal");
   m.backup_label = p.Str("backup_label");

@@ -91,6 +91,10 @@ struct Manifest {
   std::uint64_t stop_lsn = 0;
   std::int64_t start_time = 0;  // Unix seconds; 0 <= start_time <= stop_time
   std::int64_t stop_time = 0;
+  // The oldest transaction (xid8, with epoch) still running just after pg_backup_stop: any
+  // transaction at or above it ends after the backup's stop point, so point-in-time recovery to
+  // it can start from this backup. 0: unknown.
+  std::uint64_t stop_xmin = 0;
   std::string start_wal;  // WAL segment names (24 uppercase hex digits)
   std::string stop_wal;
   std::string backup_label;    // labelfile of pg_backup_stop (non-empty)

@@ -32,6 +32,7 @@ Manifest Sample(std::size_t files = 4, std::size_t chunks_per_file = 3) {
   m.stop_lsn = 0x16B5000000;
   m.start_time = 1795633200;
   m.stop_time = 1795633321;
+  m.stop_xmin = (std::uint64_t{2} << 32) | 4000000000U;
   m.start_wal = "000000030000001600000016";
   m.stop_wal = "000000030000001600000017";
   m.backup_label = "START WAL LOCATION: 16/B374D848 (file 000000030000001600000016)\n";
@@ -89,6 +90,7 @@ TEST(ManifestTest, RoundTripKeepsEveryField) {
   // Spot checks, so a broken operator== cannot hide a lost field.
   EXPECT_EQ(decoded->pg.system_identifier, "7301234567890123456");
   EXPECT_EQ(decoded->stop_lsn, 0x16B5000000U);
+  EXPECT_EQ(decoded->stop_xmin, (std::uint64_t{2} << 32) | 4000000000U);
   EXPECT_EQ(decoded->files[1].link_target, "/srv/tblspc/fast");
   EXPECT_EQ(decoded->files[2].mtime_ns, -1);
   EXPECT_EQ(decoded->files.back().checksum_failures.back(), 4000000000U);

@@ -222,6 +222,25 @@ int Main(int argc, char** argv) {
                       "chown the restored files to this user (as root; default: the owner of "
                       "the parent directory)");
   restore->add_flag("--no-progress", no_progress, "no progress line on the terminal");
+  struct {
+    std::string time, xid, lsn, name, timeline = "latest", action = "promote";
+    bool immediate = false, exclusive = false;
+  } target;
+  restore->add_option("--target-time", target.time,
+                      "recover to this time (with a zone: 2026-11-25 21:00:00+00)");
+  restore->add_option("--target-xid", target.xid, "recover to this transaction");
+  restore->add_option("--target-lsn", target.lsn, "recover to this WAL location (X/Y)");
+  restore->add_option("--target-name", target.name,
+                      "recover to this restore point (pg_create_restore_point)");
+  restore->add_flag("--immediate", target.immediate, "stop as soon as the backup is consistent");
+  restore->add_flag("--exclusive", target.exclusive,
+                    "stop just before the target instead of just after it");
+  restore->add_option("--target-timeline", target.timeline, "latest (default), current or N");
+  restore->add_option("--target-action", target.action,
+                      "at the target: promote (default), pause or shutdown");
+  restore->add_flag("--start", restore_options.start,
+                    "start the restored server and wait until recovery reaches the target");
+  restore->add_option("--port", restore_options.port, "port for --start (default: configured)");
 
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
@@ -286,6 +305,11 @@ int Main(int argc, char** argv) {
   if (*restore) {
     restore_options.progress = !no_progress;
     restore_options.request.pgdata = restore_pgdata;
+    auto parsed_target = command::ParseRecoveryTarget(
+        target.time, target.xid, target.lsn, target.name, target.immediate, target.exclusive,
+        target.timeline, target.action);
+    if (!parsed_target) return out.Error(parsed_target.error());
+    restore_options.request.target = *parsed_target;
     for (const auto& text : tablespace_maps) {
       auto mapping = command::ParseTablespaceMapping(text);
       if (!mapping) return out.Error(mapping.error());

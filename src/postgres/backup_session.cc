@@ -149,6 +149,12 @@ Result<BackupStop> BackupSession::Stop() {
   return stop;
 }
 
+Result<std::uint64_t> BackupSession::OldestRunningXid() {
+  auto xmin = conn_.QueryValue("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+  if (!xmin) return std::unexpected(xmin.error());
+  return Number<std::uint64_t>(*xmin, "snapshot xmin");
+}
+
 Result<std::vector<DatabaseRow>> BackupSession::Databases() {
   auto rows =
       conn_.Query("SELECT oid::text, datname, datallowconn::text FROM pg_database ORDER BY oid");

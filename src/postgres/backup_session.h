@@ -66,6 +66,9 @@ class BackupSession {
   // segment is switched, so every segment up to the stop LSN is complete in pg_wal.
   Result<BackupStop> Stop();
 
+  // The oldest transaction still running (xid8 with epoch: pg_current_snapshot()'s xmin).
+  Result<std::uint64_t> OldestRunningXid();
+
   // Whether Start succeeded and Stop has not run yet.
   bool active() const { return active_; }
 

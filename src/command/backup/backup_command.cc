@@ -277,6 +277,9 @@ Result<CommandOutput> Backup(const Config& config, const BackupOptions& options)
   m.stop_time = std::max(Now(), m.start_time);
   m.backup_label = stop->backup_label;
   m.tablespace_map = stop->tablespace_map;
+  auto xmin = session->OldestRunningXid();
+  if (!xmin) return std::unexpected(xmin.error());
+  m.stop_xmin = *xmin;
   DRCTL_TRY(store->Commit());
 
   const BackupWalRange range{m.pg.timeline, m.start_lsn, m.stop_lsn, facts.wal_segment_size};

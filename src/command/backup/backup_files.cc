@@ -80,6 +80,8 @@ Result<bool> QueueFile(const pg::PgFile& file, FileState& state, const FileStore
   std::uint32_t first_page = 0;
   *size = 0;
   for (;;) {
+    // A signal stops the read at the next chunk, not at the end of a (up to 1 GiB) file.
+    if (InterruptScope::Interrupted()) break;
     std::string chunk(options.chunk_size, '\0');
     auto n = ReadFull(fd, chunk, path);
     if (!n) return std::unexpected(n.error());
@@ -178,6 +180,8 @@ Result<std::vector<catalog::ManifestFile>> StoreFiles(const std::vector<pg::PgFi
   }
   // Every queued chunk is stored (or the first failure known) before anything is assembled.
   const Status waited = pool.Wait();
+  // Also when the signal came during the last file (read only in part) or the wait.
+  if (InterruptScope::Interrupted()) stats->interrupted = true;
   if (!failed) return std::unexpected(failed.error());
   if (!waited) return std::unexpected(waited.error());
   for (auto& state : states) {

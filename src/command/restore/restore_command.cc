@@ -15,7 +15,10 @@
 #include "catalog/wal_store.h"
 #include "command/interrupt.h"
 #include "command/restore/restore_files.h"
+#include "command/restore/restore_start.h"
+#include "common/process.h"
 #include "common/temp_dir.h"
+#include "postgres/local_cluster.h"
 #include "postgres/wal_names.h"
 
 namespace drctl::command {
@@ -99,6 +102,47 @@ std::string ResolveOwner(const RestoreOptions& options, const fs::path& pgdata) 
   return pw.pw_name;
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// restore_command for the restored server: this drctl binary with this config. Empty, with the
+// reason in `why`, when the server's user cannot run it (binary, config or secret out of reach).
+std::string RestoreCommand(const Config& config, const RestorePlan& plan, const std::string& owner,
+                           std::string* why) {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    *why = "cannot find drctl's own binary: " + ec.message();
+    return "";
+  }
+  std::vector<std::string> argv = {exe.string()};
+  if (!config.source.empty()) {
+    argv.insert(argv.end(), {"--config", fs::absolute(config.source).string()});
+  }
+  // The same repository access the server will need: open the repository (secret included).
+  std::vector<std::string> check = argv;
+  check.insert(check.end(), {"repo", "key", "list", "--repo", plan.source_repo});
+  auto ran = RunCommand(check, std::chrono::seconds(60), owner);
+  if (!ran || ran->exit_status != 0) {
+    *why = "the server's user" + (owner.empty() ? std::string() : " (" + owner + ")") +
+           " cannot run '" + exe.string() + "' with this config and its secret" +
+           (ran ? ": " + ran->err.substr(0, 300) : std::string());
+    return "";
+  }
+  std::string command;
+  for (const auto& a : argv) command += ShellQuote(a) + " ";
+  return command + "wal get %f %p";
+}
+
 }  // namespace
 
 Result<CommandOutput> Restore(const Config& config, const RestoreOptions& options) {
@@ -107,6 +151,24 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
   auto plan = PlanRestore(config, options.request);
   if (!plan) return std::unexpected(plan.error());
   const catalog::Manifest& m = plan->manifest;
+
+  // Who will run the server, and whether it can fetch WAL through drctl: decided before writing.
+  const std::string owner = ResolveOwner(options, plan->pgdata);
+  std::string no_archive_reason;
+  const std::string restore_command = RestoreCommand(config, *plan, owner, &no_archive_reason);
+  if (restore_command.empty() && options.request.target.kind != TargetKind::kEndOfArchive) {
+    return Fail(ErrorCode::kPrecondition,
+                "cannot recover to " + DescribeTarget(options.request.target) + ": " +
+                    no_archive_reason + "; nothing was written",
+                "make the drctl binary, the config and its secret readable by the server's user "
+                "(--owner), or restore without a target");
+  }
+  std::string bindir;
+  if (options.start) {
+    auto found = pg::FindBindir(config.postgres.bindir);
+    if (!found) return std::unexpected(found.error());
+    bindir = *found;
+  }
 
   std::vector<catalog::ChunkStore*> stores;
   for (auto& r : plan->repos) stores.push_back(r.store.get());
@@ -128,7 +190,9 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
   std::error_code ec;
   fs::remove(plan->pgdata / "tablespace_map", ec);
 
-  const std::string owner = ResolveOwner(options, plan->pgdata);
+  if (!restore_command.empty()) {
+    DRCTL_TRY(WriteRecoveryConfig(plan->pgdata, options.request.target, restore_command));
+  }
   if (!owner.empty()) {
     DRCTL_TRY(ChownToUser(plan->pgdata, owner));
     for (const auto& [oid, dir] : plan->tablespaces) DRCTL_TRY(ChownToUser(dir, owner));
@@ -144,7 +208,7 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
       "  files       {} ({}), {} chunks fetched{}\n"
       "  wal         {} .. {} ({} segments) in pg_wal\n"
       "  duration    {:.1f}s, {}/s\n"
-      "start it with: pg_ctl -D {} start\n",
+      "  recovery    {}\n",
       m.backup_id, plan->source_repo, plan->pgdata.string(), files->files,
       HumanBytes(static_cast<double>(files->bytes)), files->chunks_fetched,
       options.request.delta ? fmt::format(", {} already in place, {} extra files removed",
@@ -152,7 +216,9 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
                             : std::string(),
       m.start_wal, m.stop_wal, plan->wal_segments.size(), seconds,
       HumanBytes(static_cast<double>(files->bytes) / std::max(seconds, 1e-6)),
-      plan->pgdata.string());
+      restore_command.empty()
+          ? "to the backup's consistency point only (" + no_archive_reason + ")"
+          : "to " + DescribeTarget(options.request.target) + " through drctl wal get");
   nlohmann::json tablespaces = nlohmann::json::array();
   for (const auto& [oid, dir] : plan->tablespaces) {
     tablespaces.push_back({{"oid", oid}, {"directory", dir.string()}});
@@ -171,7 +237,34 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
               {"wal_segments", plan->wal_segments.size()},
               {"stop_lsn", pg::FormatLsn(m.stop_lsn)},
               {"owner", owner},
+              {"target", DescribeTarget(options.request.target)},
+              {"restore_command", !restore_command.empty()},
               {"duration_seconds", seconds}};
+  if (!options.start) {
+    out.text += "start it with: pg_ctl -D " + plan->pgdata.string() + " start\n";
+    return out;
+  }
+  StartRequest start;
+  start.pgdata = plan->pgdata;
+  start.bindir = bindir;
+  start.os_user = owner;
+  start.port = options.port;
+  start.conninfo = config.postgres.conninfo;
+  start.target = restore_command.empty() ? RecoveryTarget{} : options.request.target;
+  auto server = StartRestored(start);
+  if (!server) return std::unexpected(server.error());
+  out.text += fmt::format("started: {} on port {}{}{}{}\n  log {}\n", server->state, server->port,
+                          server->stop_detail.empty() ? "" : "\n  " + server->stop_detail,
+                          server->last_transaction.empty() ? "" : "\n  " + server->last_transaction,
+                          server->timeline.empty() ? "" : "\n  new timeline " + server->timeline,
+                          server->log.string());
+  out.json["started"] = {{"state", server->state},
+                         {"port", server->port},
+                         {"recovery_stop", server->stop_detail},
+                         {"redo_done", server->redo_done},
+                         {"last_transaction", server->last_transaction},
+                         {"timeline", server->timeline},
+                         {"log", server->log.string()}};
   return out;
 }
 

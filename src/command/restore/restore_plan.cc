@@ -160,35 +160,58 @@ Status CheckObjects(const RestorePlan& plan) {
               "run drctl verify; restore another backup (drctl info lists them)");
 }
 
-Result<catalog::Manifest> FindBackup(std::vector<OpenedRepo>& repos, const std::string& wanted,
+// The WAL objects of a repository with their mtimes.
+Result<std::vector<StoredWal>> ListStoredWal(storage::Storage& storage) {
+  std::vector<StoredWal> out;
+  DRCTL_TRY(storage.List("wal/", [&](const storage::ObjectInfo& info) {
+    out.push_back({info.key.substr(info.key.rfind('/') + 1), info.mtime});
+    return Ok();
+  }));
+  return out;
+}
+
+// The backup to restore: --backup ID, or for `latest` the newest readable backup that can reach
+// the target (ARCHITECTURE.md: a damaged newest manifest does not hide the older ones).
+Result<catalog::Manifest> FindBackup(std::vector<OpenedRepo>& repos, const RestoreRequest& request,
                                      std::string* source) {
+  const std::string& wanted = request.backup;
   std::optional<Error> first_error;
+  std::string too_late;
   for (auto& r : repos) {
-    std::string id = wanted;
-    if (wanted == "latest") {
-      auto ids = catalog::ListBackupIds(r.repo->storage());
-      if (!ids) {
-        if (!first_error) first_error = ids.error();
-        continue;
+    if (wanted != "latest") {
+      auto m = catalog::LoadManifest(r.repo->storage(), r.repo->master(), wanted);
+      if (m) {
+        *source = r.name;
+        return m;
       }
-      // The newest backup that opens; a damaged newest one does not hide the older ones.
-      for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
-        auto m = catalog::LoadManifest(r.repo->storage(), r.repo->master(), *it);
-        if (m) {
-          *source = r.name;
-          return m;
-        }
-        spdlog::warn("repo '{}': skipping backup {}: {}", r.name, *it, m.error().ToString());
-        if (!first_error) first_error = m.error();
-      }
+      if (!first_error || first_error->code() == ErrorCode::kNotFound) first_error = m.error();
       continue;
     }
-    auto m = catalog::LoadManifest(r.repo->storage(), r.repo->master(), id);
-    if (m) {
-      *source = r.name;
-      return m;
+    std::vector<Error> damaged;
+    auto all = catalog::LoadManifests(r.repo->storage(), r.repo->master(),
+                                      {.damaged = &damaged, .without_files = true});
+    if (!all) {
+      if (!first_error) first_error = all.error();
+      continue;
     }
-    if (!first_error || first_error->code() == ErrorCode::kNotFound) first_error = m.error();
+    for (const auto& e : damaged) {
+      spdlog::warn("repo '{}': skipping a damaged backup: {}", r.name, e.ToString());
+    }
+    if (all->empty()) continue;
+    auto picked = PickBackup(*all, request.target);
+    if (!picked) {
+      too_late = "the oldest backup in repo '" + r.name + "' (" + all->front().backup_id +
+                 ") ends after " + DescribeTarget(request.target);
+      continue;
+    }
+    auto m = catalog::LoadManifest(r.repo->storage(), r.repo->master(), (*all)[*picked].backup_id);
+    if (!m) return std::unexpected(m.error());
+    *source = r.name;
+    return m;
+  }
+  if (!too_late.empty()) {
+    return Fail(ErrorCode::kPrecondition, "no backup can reach the target: " + too_late,
+                "choose a later target; drctl info lists the backups and their times");
   }
   if (first_error && first_error->code() != ErrorCode::kNotFound) {
     return std::unexpected(*first_error);
@@ -240,7 +263,7 @@ Result<RestorePlan> PlanRestore(const Config& config, const RestoreRequest& requ
     plan.repos.push_back(std::move(opened));
   }
   if (plan.repos.empty()) return std::unexpected(*open_error);
-  auto manifest = FindBackup(plan.repos, request.backup, &plan.source_repo);
+  auto manifest = FindBackup(plan.repos, request, &plan.source_repo);
   if (!manifest) return std::unexpected(manifest.error());
   plan.manifest = std::move(*manifest);
   // The repository that holds the manifest is read first.
@@ -285,6 +308,19 @@ Result<RestorePlan> PlanRestore(const Config& config, const RestoreRequest& requ
                   "map it elsewhere with --tablespace-map " + std::to_string(oid) + "=DIR");
     }
     DRCTL_TRY(CheckTarget(dir, request.delta, "tablespace " + std::to_string(oid) + " directory"));
+  }
+  if (request.backup != "latest" && !PickBackup({plan.manifest}, request.target)) {
+    return Fail(ErrorCode::kPrecondition,
+                "backup " + plan.manifest.backup_id + " ends after " +
+                    DescribeTarget(request.target) + "; replay from it cannot reach the target",
+                "choose an earlier backup, or leave out --backup to let drctl pick one");
+  }
+  for (const auto& r : plan.repos) {
+    if (r.name != plan.source_repo) continue;
+    auto stored = ListStoredWal(r.repo->storage());
+    if (!stored) return std::unexpected(stored.error());
+    plan.window = ContinuousWal(plan.manifest, *stored);
+    DRCTL_TRY(CheckWindow(plan.manifest, request.target, plan.window, r.name));
   }
   DRCTL_TRY(CheckSpace(plan, request.delta));
   DRCTL_TRY(CheckObjects(plan));

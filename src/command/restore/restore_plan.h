@@ -14,6 +14,7 @@
 #include "catalog/chunk_store.h"
 #include "catalog/manifest.h"
 #include "catalog/repository.h"
+#include "command/restore/recovery_target.h"
 #include "common/config.h"
 
 namespace drctl::command {
@@ -24,6 +25,7 @@ struct RestoreRequest {
   std::filesystem::path pgdata;   // --pgdata
   std::map<std::uint32_t, std::filesystem::path> tablespace_map;  // --tablespace-map OID=DIR
   bool delta = false;
+  RecoveryTarget target;  // point-in-time target (default: the end of the archive)
 };
 
 struct OpenedRepo {
@@ -40,6 +42,7 @@ struct RestorePlan {
   std::map<std::uint32_t, std::filesystem::path> tablespaces;  // oid -> absolute directory
   std::vector<std::string> wal_segments;                       // start_wal .. stop_wal
   std::uint64_t chunk_size = 0;
+  WalWindow window;  // the WAL stored continuously from the backup's start (source repository)
 };
 
 // "OID=DIR" → (oid, DIR); kUsage otherwise.

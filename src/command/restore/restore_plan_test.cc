@@ -13,8 +13,8 @@ TEST(TablespaceMappingTest, ParsesOidAndAbsoluteDirectory) {
 }
 
 TEST(TablespaceMappingTest, RefusesAnythingElse) {
-  for (const char* bad : {"", "=", "16385", "16385=", "16385=relative", "x=/d", "0=/d",
-                          "-1=/d", "99999999999=/d", " 1=/d"}) {
+  for (const char* bad : {"", "=", "16385", "16385=", "16385=relative", "x=/d", "0=/d", "-1=/d",
+                          "99999999999=/d", " 1=/d"}) {
     auto m = ParseTablespaceMapping(bad);
     ASSERT_FALSE(m.has_value()) << bad;
     EXPECT_EQ(m.error().code(), ErrorCode::kUsage) << bad;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <random>
 
 namespace drctl::storage {
@@ -135,7 +136,15 @@ class PosixReader : public ObjectReader {
 
 class PosixStorage : public Storage {
  public:
-  explicit PosixStorage(std::filesystem::path root) : root_(std::move(root)) {}
+  explicit PosixStorage(std::filesystem::path root) : root_(std::move(root)) {
+    // Run as root on a repository that belongs to someone else (typically postgres, whose
+    // archive_command writes WAL into it): new files and directories get that owner, so the
+    // two never lock each other out.
+    struct stat st {};
+    if (geteuid() == 0 && stat(root_.c_str(), &st) == 0 && st.st_uid != 0) {
+      owner_ = {st.st_uid, st.st_gid};
+    }
+  }
 
   std::string Describe() const override { return "file://" + root_.string(); }
   std::uint32_t Features() const override { return kFeatureRangeRead; }
@@ -229,9 +238,15 @@ class PosixStorage : public Storage {
     DRCTL_TRY(ValidateKey(key));
     const auto target = Path(key);
     std::error_code ec;
-    std::filesystem::create_directories(target.parent_path(), ec);
+    const bool created = std::filesystem::create_directories(target.parent_path(), ec);
     if (ec)
       return std::unexpected(IoError("cannot create directory", target.parent_path(), ec.value()));
+    if (created && owner_) {
+      for (auto dir = target.parent_path(); dir != root_ && dir.has_parent_path();
+           dir = dir.parent_path()) {
+        if (lchown(dir.c_str(), owner_->first, owner_->second) != 0) break;
+      }
+    }
     if (IsPosixTempName(target.filename().string())) {
       return Fail(ErrorCode::kInternal, "object key \"" + std::string(key) + "\" contains " +
                                             std::string(kTempMarker) +
@@ -241,6 +256,12 @@ class PosixStorage : public Storage {
                       (target.filename().string() + std::string(kTempMarker) + TempSuffix());
     const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) return std::unexpected(IoError("cannot create", temp, errno));
+    if (owner_ && fchown(fd, owner_->first, owner_->second) != 0) {
+      const int err = errno;
+      close(fd);
+      unlink(temp.c_str());
+      return std::unexpected(IoError("cannot give to the repository's owner", temp, err));
+    }
     return std::make_unique<PosixWriter>(target, temp, fd, options);
   }
 
@@ -254,6 +275,7 @@ class PosixStorage : public Storage {
   }
 
  private:
+  std::optional<std::pair<uid_t, gid_t>> owner_;
   std::filesystem::path Path(std::string_view key) const { return root_ / std::string(key); }
 
   Status Walk(const std::string& dir_key, std::string_view prefix, std::vector<ObjectInfo>& out) {

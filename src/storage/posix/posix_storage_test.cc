@@ -85,6 +85,30 @@ TEST_F(PosixStorageTest, UnwritableDirectoryIsAnIoErrorWithAHint) {
   EXPECT_NE(r.error().hint().find("permissions"), std::string::npos);
 }
 
+TEST_F(PosixStorageTest, AsRootNewObjectsTakeTheOwnerOfTheRepository) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (CI runs as root)";
+  const uid_t uid = 65534;  // nobody
+  const gid_t gid = 65534;
+  ASSERT_EQ(chown(root_.c_str(), uid, gid), 0);
+  auto s = OpenPosixStorage(root_);  // the owner is read when the storage opens
+  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE((*s)->Write("wal/00000001/seg", "data").has_value());
+  for (const auto& p : {root_ / "wal", root_ / "wal" / "00000001", root_ / "wal/00000001/seg"}) {
+    struct stat st {};
+    ASSERT_EQ(stat(p.c_str(), &st), 0) << p;
+    EXPECT_EQ(st.st_uid, uid) << p;
+    EXPECT_EQ(st.st_gid, gid) << p;
+  }
+  // A repository owned by root stays root's.
+  ASSERT_EQ(chown(root_.c_str(), 0, 0), 0);
+  auto r = OpenPosixStorage(root_);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE((*r)->Write("x/y", "data").has_value());
+  struct stat st {};
+  ASSERT_EQ(stat((root_ / "x/y").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0U);
+}
+
 TEST(OpenPosixStorage, RelativeRootIsAConfigError) {
   auto r = OpenPosixStorage("relative/repo");
   ASSERT_FALSE(r.has_value());
