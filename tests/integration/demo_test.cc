@@ -20,19 +20,29 @@ TEST(Demo, RunsEveryStepOnAThrowawayPostgres) {
     names.push_back(step["name"]);
     EXPECT_EQ(step["ok"], true) << step.dump();
   }
-  const std::vector<std::string> expected = {"prepare workspace",         "create PostgreSQL",
-                                             "load sample data",          "verify row counts",
-                                             "create repository",         "backup",
-                                             "damage the database",       "restore",
-                                             "start restored PostgreSQL", "verify restored data",
-                                             "stop restored PostgreSQL",  "stop PostgreSQL"};
+  const std::vector<std::string> expected = {"prepare workspace",
+                                             "create PostgreSQL",
+                                             "load sample data",
+                                             "verify row counts",
+                                             "create repository",
+                                             "backup",
+                                             "workload after the backup",
+                                             "accidental DROP TABLE",
+                                             "point-in-time restore",
+                                             "start restored PostgreSQL",
+                                             "verify restored data",
+                                             "stop restored PostgreSQL",
+                                             "stop PostgreSQL"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(j["steps"][3]["detail"], "\"User\": 500 rows");
-  // The restored data equals what was backed up: the same counts and content hash.
-  const std::string verified = j["steps"][9]["detail"];
-  EXPECT_NE(verified.find("equal to the backed-up data: 500 users, 2500 orders"), std::string::npos)
+  // The table dropped after the backup came back exactly as it was just before the drop (500
+  // orders of the workload included), and the row added after the drop did not.
+  const std::string verified = j["steps"][10]["detail"];
+  EXPECT_NE(verified.find("equal to the moment before the drop: 500 users, 3000 orders"),
+            std::string::npos)
       << verified;
-  EXPECT_NE(j["steps"][6]["detail"].get<std::string>().find("250 rows left"), std::string::npos);
+  EXPECT_NE(j["steps"][8]["detail"].get<std::string>().find("to just before transaction"),
+            std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(j["workdir"].get<std::string>()))
       << "the workspace is removed without --keep";
 }
@@ -56,8 +66,8 @@ TEST(Demo, ReadmeFirstCommandWorks) {
   ASSERT_FALSE(j.is_discarded()) << "stdout must be the JSON report only: " << r->out;
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["steps"][3]["detail"], "\"User\": 300 rows");
-  EXPECT_EQ(j["steps"][9]["name"], "verify restored data");
-  EXPECT_EQ(j["steps"][9]["ok"], true);
+  EXPECT_EQ(j["steps"][10]["name"], "verify restored data");
+  EXPECT_EQ(j["steps"][10]["ok"], true);
 }
 
 }  // namespace

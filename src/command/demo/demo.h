@@ -1,9 +1,9 @@
 // `drctl demo`: drctl's main job on embedded defaults, on a throwaway PostgreSQL it creates
-// itself, with a local repository in a scratch directory. It grows with the project; today it
-// creates the instance, loads a small ERP-like data set, backs it up into an encrypted local
-// repository, damages it (a dropped table, deleted rows), restores the backup into a new data
-// directory, starts it, checks the data is back exactly, and tears it all down. Each step
-// is timed and reported; the first failing step stops the run.
+// itself, with drctl as its archive_command and an encrypted local repository in a scratch
+// directory: sample ERP data, a backup, a workload, an accidental DROP TABLE, a point-in-time
+// restore to just before the dropping transaction, a start of the restored copy, and a check that
+// the data equals the moment before the drop. Each step is timed and reported; the first failing
+// step stops the run.
 #pragma once
 
 #include <chrono>

@@ -116,10 +116,12 @@ std::string ShellQuote(const std::string& s) {
 
 // restore_command for the restored server: this drctl binary with this config. Empty, with the
 // reason in `why`, when the server's user cannot run it (binary, config or secret out of reach).
-std::string RestoreCommand(const Config& config, const RestorePlan& plan, const std::string& owner,
+std::string RestoreCommand(const Config& config, const RestorePlan& plan,
+                           const RestoreOptions& options, const std::string& owner,
                            std::string* why) {
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path exe = options.drctl_binary.empty() ? fs::read_symlink("/proc/self/exe", ec)
+                                                    : fs::path(options.drctl_binary);
   if (ec) {
     *why = "cannot find drctl's own binary: " + ec.message();
     return "";
@@ -155,7 +157,8 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
   // Who will run the server, and whether it can fetch WAL through drctl: decided before writing.
   const std::string owner = ResolveOwner(options, plan->pgdata);
   std::string no_archive_reason;
-  const std::string restore_command = RestoreCommand(config, *plan, owner, &no_archive_reason);
+  const std::string restore_command =
+      RestoreCommand(config, *plan, options, owner, &no_archive_reason);
   if (restore_command.empty() && options.request.target.kind != TargetKind::kEndOfArchive) {
     return Fail(ErrorCode::kPrecondition,
                 "cannot recover to " + DescribeTarget(options.request.target) + ": " +

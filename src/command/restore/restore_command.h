@@ -22,6 +22,9 @@ struct RestoreOptions {
   bool progress = true;
   bool start = false;  // --start: start the server and wait until recovery reaches its target
   int port = 0;        // --port (with --start)
+  // The drctl binary restore_command runs (empty: this one, /proc/self/exe). The server's user
+  // must be able to run it: the demo passes a copy in its workspace.
+  std::string drctl_binary;
 };
 
 Result<CommandOutput> Restore(const Config& config, const RestoreOptions& options);
