@@ -65,8 +65,8 @@ int ListErrors(const Output& out) {
 // Prints a command's output, or its error; returns the exit code.
 int Finish(const Result<command::CommandOutput>& result, const Output& out) {
   if (!result) return out.Error(result.error());
+  if (result->failure) return out.PartialFailure(result->text, result->json, *result->failure);
   out.Result(result->text, result->json);
-  if (result->failure) return out.Error(*result->failure);
   return 0;
 }
 

@@ -35,6 +35,21 @@ int Output::Error(const drctl::Error& error) const {
   return error.exit_code();
 }
 
+int Output::PartialFailure(const std::string& text, nlohmann::json value,
+                           const drctl::Error& error) const {
+  if (json()) {
+    value["ok"] = false;
+    value["error"] = ErrorToJson(error);
+    std::cout << value.dump(2) << "\n";
+    std::cout.flush();
+  } else {
+    Result(text, value);
+  }
+  std::cerr << "drctl: error: " << error.message() << "\n";
+  if (!error.hint().empty()) std::cerr << "  hint: " << error.hint() << "\n";
+  return error.exit_code();
+}
+
 void Output::Progress(const std::string& line) const {
   if (json() || isatty(STDERR_FILENO) == 0) return;
   std::cerr << "\r\033[K" << line << std::flush;

@@ -22,6 +22,11 @@ class Output {
 
   // Prints an error; returns the process exit code for it.
   int Error(const drctl::Error& error) const;
+  // A result whose command also failed in part (CommandOutput::failure): one JSON document with
+  // "ok": false and the "error" beside the result's fields, or the text then the error on
+  // stderr. Returns the error's exit code.
+  int PartialFailure(const std::string& text, nlohmann::json value,
+                     const drctl::Error& error) const;
 
   // A progress line on stderr when it is a terminal (text mode only).
   void Progress(const std::string& line) const;

@@ -189,7 +189,7 @@ Result<std::vector<RelationRow>> QueryRelations(const std::string& conninfo,
   return out;
 }
 
-Result<std::uint64_t> CountRows(Connection& conn, const std::string& table) {
+Result<std::string> ResolveTable(Connection& conn, const std::string& table) {
   auto name = conn.Query(
       "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN "
       "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(" +
@@ -201,7 +201,13 @@ Result<std::uint64_t> CountRows(Connection& conn, const std::string& table) {
         "table " + table + " named in [backup] count_tables does not exist on " + conn.Where(),
         "fix [backup] count_tables (names are SQL: public.\"User\")");
   }
-  auto count = conn.QueryValue("SELECT count(*)::text FROM " + *name->front()[0]);
+  return *name->front()[0];
+}
+
+Result<std::uint64_t> CountRows(Connection& conn, const std::string& table) {
+  auto name = ResolveTable(conn, table);
+  if (!name) return std::unexpected(name.error());
+  auto count = conn.QueryValue("SELECT count(*)::text FROM " + *name);
   if (!count) return std::unexpected(count.error());
   return Number<std::uint64_t>(*count, "row count");
 }

@@ -87,6 +87,10 @@ class BackupSession {
 Result<std::vector<RelationRow>> QueryRelations(const std::string& conninfo,
                                                 const DatabaseRow& database);
 
+// `table` (an SQL name) resolved with to_regclass to its quoted schema-qualified name; kNotFound
+// naming it if it does not exist. A backup checks its count_tables this way before it starts.
+Result<std::string> ResolveTable(Connection& conn, const std::string& table);
+
 // Exact row count of `table` (an SQL name, e.g. `public."User"`, resolved with to_regclass in the
 // database of `conninfo`). kNotFound naming the table if it does not exist.
 Result<std::uint64_t> CountRows(Connection& conn, const std::string& table);

@@ -28,6 +28,10 @@ namespace {
 
 std::int64_t Now() { return std::time(nullptr); }
 
+// The backup's lock is refreshed while it runs; a killed backup's lock expires after kLockTtl.
+constexpr std::chrono::seconds kLockTtl = std::chrono::hours(1);
+constexpr std::chrono::seconds kLockRefresh = std::chrono::minutes(10);
+
 // The newest readable backup of this cluster, to reuse the chunk lists of unchanged files.
 std::optional<catalog::Manifest> PreviousBackup(storage::Storage& storage,
                                                 const catalog::MasterKey& master,
@@ -202,8 +206,17 @@ Result<CommandOutput> Backup(const Config& config, const BackupOptions& options)
   const std::uint64_t sysid = std::stoull(facts.system_identifier);
   DRCTL_TRY(CheckCluster(storage, sysid, "the backup of cluster " + facts.system_identifier));
 
-  auto lock = catalog::RepoLock::Acquire(storage, catalog::LockKind::kShared, "backup",
-                                         std::chrono::hours(6));
+  // Tables to count must exist: found now, not after the whole backup.
+  if (!config.backup.count_tables.empty()) {
+    auto conn = pg::Connection::Open(config.postgres.conninfo);
+    if (!conn) return std::unexpected(conn.error());
+    for (const auto& table : config.backup.count_tables) {
+      auto resolved = pg::ResolveTable(*conn, table);
+      if (!resolved) return std::unexpected(resolved.error());
+    }
+  }
+
+  auto lock = catalog::RepoLock::Acquire(storage, catalog::LockKind::kShared, "backup", kLockTtl);
   if (!lock) return std::unexpected(lock.error());
 
   auto store = repo->NewChunkStore(config.backup.compression);
@@ -250,6 +263,12 @@ Result<CommandOutput> Backup(const Config& config, const BackupOptions& options)
   file_options.previous = previous ? &previous_files : nullptr;
   file_options.previous_start_time = previous ? previous->start_time : 0;
   file_options.read_all = options.read_all;
+  auto refreshed = std::chrono::steady_clock::now();
+  file_options.heartbeat = [&]() -> Status {
+    if (std::chrono::steady_clock::now() - refreshed < kLockRefresh) return Ok();
+    refreshed = std::chrono::steady_clock::now();
+    return lock->Refresh(kLockTtl);
+  };
   FileStoreStats file_stats;
   Result<std::vector<catalog::ManifestFile>> files = std::vector<catalog::ManifestFile>();
   {

@@ -133,6 +133,12 @@ Result<std::vector<catalog::ManifestFile>> StoreFiles(const std::vector<pg::PgFi
       stats->interrupted = true;
       break;
     }
+    if (options.heartbeat) {
+      if (auto beat = options.heartbeat(); !beat) {
+        failed = std::unexpected(beat.error());
+        break;
+      }
+    }
     catalog::ManifestFile entry;
     entry.path = file.relative_path;
     entry.mode = file.mode;

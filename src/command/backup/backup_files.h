@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +33,9 @@ struct FileStoreOptions {
   const std::unordered_map<std::string, const catalog::ManifestFile*>* previous = nullptr;
   std::int64_t previous_start_time = 0;
   bool read_all = false;
+  // Called by the reading thread between files (e.g. to refresh the repository lock); an error
+  // stops the backup.
+  std::function<Status()> heartbeat;
 };
 
 struct FileStoreStats {

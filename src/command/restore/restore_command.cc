@@ -126,6 +126,26 @@ std::string RestoreCommand(const Config& config, const RestorePlan& plan,
     *why = "cannot find drctl's own binary: " + ec.message();
     return "";
   }
+  // A server started with pg_ctl has its own environment, not drctl's: secrets in environment
+  // variables would be missing when it runs drctl (and each fetch would fail as "not found").
+  if (!options.start) {
+    if (config.encryption.enabled && config.encryption.passphrase.kind == SecretKind::kEnv) {
+      *why = "the repository passphrase comes from the environment variable " +
+             config.encryption.passphrase.source +
+             ", which a server started later does not have (use --start, or passphrase_file / "
+             "passphrase_command)";
+      return "";
+    }
+    for (const auto& r : plan.repos) {
+      const RepoConfig* rc = config.FindRepo(r.name);
+      if (rc != nullptr && rc->is_s3()) {
+        *why = "repo '" + r.name +
+               "' takes its S3 credentials from environment variables, "
+               "which a server started later does not have (use --start)";
+        return "";
+      }
+    }
+  }
   std::vector<std::string> argv = {exe.string()};
   if (!config.source.empty()) {
     argv.insert(argv.end(), {"--config", fs::absolute(config.source).string()});

@@ -68,26 +68,44 @@ Status MakeDirectory(const fs::path& dir, std::uint32_t mode) {
   return Ok();
 }
 
-// Delta: removes what the backup does not have (never following links out of the tree).
+// Delta: removes what the backup does not have, in the data directory and in each tablespace
+// directory (where only this PostgreSQL version's directory is ours), and every file in pg_wal:
+// WAL left by a server that ran here would be replayed past the backup. Links are never followed.
 Status RemoveExtras(const RestorePlan& plan, RestoreFileStats* stats) {
   std::set<std::string> wanted;
   for (const auto& f : plan.manifest.files) wanted.insert(f.path);
-  std::vector<fs::path> roots{plan.pgdata};
+  struct Root {
+    fs::path dir;        // where to look
+    std::string prefix;  // its manifest path prefix
+    bool tablespace = false;
+  };
+  std::vector<Root> roots{{plan.pgdata, "", false}};
   for (const auto& [oid, dir] : plan.tablespaces) {
-    roots.push_back(plan.pgdata / "pg_tblspc" / std::to_string(oid));
+    roots.push_back({dir, "pg_tblspc/" + std::to_string(oid) + "/", true});
+  }
+  std::error_code link_ec;
+  if (fs::is_symlink(plan.pgdata / "pg_wal", link_ec)) {
+    roots.push_back({fs::canonical(plan.pgdata / "pg_wal", link_ec), "pg_wal/", false});
   }
   for (const auto& root : roots) {
     std::error_code ec;
-    if (!fs::is_directory(root, ec)) continue;
+    if (root.dir.empty() || !fs::is_directory(root.dir, ec)) continue;
     std::vector<fs::path> extras;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
-         it.increment(ec)) {
-      const std::string rel = fs::relative(it->path(), plan.pgdata, ec).generic_string();
-      // pg_wal's segments are not in a manifest; the restore writes the ones it needs.
-      if (rel.starts_with("pg_wal/")) continue;
-      if (!wanted.contains(rel)) {
+    auto it = fs::recursive_directory_iterator(root.dir, ec);
+    if (ec) return Fail(ErrorCode::kIo, "cannot list " + root.dir.string() + ": " + ec.message());
+    for (; it != fs::end(it); it.increment(ec)) {
+      if (ec) return Fail(ErrorCode::kIo, "cannot list " + root.dir.string() + ": " + ec.message());
+      const std::string rel =
+          root.prefix + it->path().lexically_relative(root.dir).generic_string();
+      if (root.tablespace && it.depth() == 0 && it->path().filename().string().starts_with("PG_") &&
+          !wanted.contains(rel)) {
+        it.disable_recursion_pending();  // another PostgreSQL version's directory: not ours
+        continue;
+      }
+      const bool wal_file = rel.starts_with("pg_wal/") && rel != "pg_wal/archive_status";
+      if (wal_file || !wanted.contains(rel)) {
         extras.push_back(it->path());
-        if (it->is_directory() && !it->is_symlink()) it.disable_recursion_pending();
+        if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
       }
     }
     for (const auto& p : extras) {
@@ -106,6 +124,9 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
                                       Progress& progress) {
   RestoreFileStats stats;
   const catalog::MasterKey& master = plan.repos.front().repo->master();
+  std::error_code made;
+  fs::create_directories(plan.pgdata.parent_path(), made);  // missing parents, as mkdir -p
+  for (const auto& [oid, dir] : plan.tablespaces) fs::create_directories(dir.parent_path(), made);
   DRCTL_TRY(MakeDirectory(plan.pgdata, 0700));
   if (delta) DRCTL_TRY(RemoveExtras(plan, &stats));
   // Directories and links first, so every file has its parent.
