@@ -3,8 +3,8 @@
 // kind of relation: pgbench tables, a table with TOAST values, btree, GIN and hash indexes, an
 // UNLOGGED table, a table in a second tablespace, a second database, large objects.
 //
-// A backup taken while pgbench writes, into posix (plain and encrypted) and S3 (Swift, encrypted)
-// repositories, is restored into a new directory (its tablespace mapped elsewhere); the result
+// A backup taken while pgbench writes, into posix and S3 (Swift) repositories, each plain and
+// encrypted, is restored into a new directory (its tablespace mapped elsewhere); the result
 // starts with `postgres -D` and nothing else (the test waits for whatever recovery the restore
 // configured to end), passes pg_amcheck --heapallindexed, and every table that was not written
 // during the backup comes back row for row. Then: a second backup of an unchanged database stores
@@ -262,7 +262,10 @@ std::string suite_source_error;
 
 class BackupRestore : public ::testing::Test {
  protected:
-  enum class RepoKind { kPosixPlain, kPosixEncrypted, kS3Encrypted };
+  enum class RepoKind { kPosixPlain, kPosixEncrypted, kS3Plain, kS3Encrypted };
+  static bool IsS3(RepoKind kind) {
+    return kind == RepoKind::kS3Plain || kind == RepoKind::kS3Encrypted;
+  }
 
   static void SetUpTestSuite() {
     suite_source = new SourceCluster;
@@ -299,7 +302,7 @@ class BackupRestore : public ::testing::Test {
     std::ofstream c(path);
     c << "[postgres]\nconninfo = \"" << source().Conninfo() << "\"\npgdata = \""
       << suite_source->pgdata.string() << "\"\n[[repo]]\nname = \"main\"\n";
-    if (kind == RepoKind::kS3Encrypted) {
+    if (IsS3(kind)) {
       c << "url = \"s3://" << kBucket << "/" << work_.filename().string() << "\"\nendpoint = \""
         << SharedSwift()->endpoint() << "\"\nregion = \"us-east-1\"\npath_style = true\n"
         << "access_key_id_env = \"" << kS3KeyEnv << "\"\nsecret_access_key_env = \"" << kS3SecretEnv
@@ -308,7 +311,7 @@ class BackupRestore : public ::testing::Test {
       c << "url = \"file://" << posix_repo.string() << "\"\n";
     }
     c << "[backup]\ncount_tables = ['" << kCountTable << "']\n";
-    if (kind == RepoKind::kPosixPlain) {
+    if (kind == RepoKind::kPosixPlain || kind == RepoKind::kS3Plain) {
       c << "[encryption]\nenabled = false\n";
     } else {
       c << "[encryption]\npassphrase_file = \"" << (work_ / "pass").string()
@@ -324,7 +327,7 @@ class BackupRestore : public ::testing::Test {
 
   // Writes config_ for a repository of `kind` (posix: work_/repo) and creates it.
   void MakeRepo(RepoKind kind) {
-    if (kind == RepoKind::kS3Encrypted) {
+    if (IsS3(kind)) {
       SwiftServer* swift = SharedSwift();
       ASSERT_NE(swift, nullptr);
       // The bucket may exist from an earlier test: each test has its own prefix in it.
@@ -564,6 +567,10 @@ TEST_F(BackupRestore, UnderLoadPosixUnencrypted) {
 
 TEST_F(BackupRestore, UnderLoadPosixEncrypted) {
   BackupUnderLoadRestoreAndCheck(RepoKind::kPosixEncrypted);
+}
+
+TEST_F(BackupRestore, UnderLoadS3Unencrypted) {
+  BackupUnderLoadRestoreAndCheck(RepoKind::kS3Plain);
 }
 
 TEST_F(BackupRestore, UnderLoadS3Encrypted) {

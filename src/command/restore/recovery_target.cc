@@ -69,7 +69,7 @@ std::optional<std::int64_t> ParseTimestamp(std::string_view s) {
       if (!Digits(s, next, 2, &om) || next + 2 != s.size()) return std::nullopt;
     }
     if (oh > 15 || om > 59) return std::nullopt;
-    offset = sign * (oh * 3600 + om * 60);
+    offset = static_cast<std::int64_t>(sign) * (oh * 3600 + om * 60);
     zoned = true;
     at = s.size();
   }
