@@ -108,6 +108,7 @@ TEST_F(ChunkStoreTest, IndexEveryPackMakesUploadedPacksVisibleWithoutCommit) {
   auto writer = NewStore(*storage_);
   writer->set_index_every_pack(true);
   std::vector<ChunkId> ids;
+  ids.reserve(30);
   for (int i = 0; i < 30; ++i) ids.push_back(writer->Put(Chunk(i)).value());
   const auto packs = Keys("packs/").size();
   ASSERT_GE(packs, 1U) << "full packs are uploaded as they fill";
