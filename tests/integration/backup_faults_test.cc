@@ -676,11 +676,37 @@ TEST_F(BackupFault, MissingCountTableFailsNamingItAndEndsTheBackup) {
   EXPECT_NE(run.err.find("public.no_such_table"), std::string::npos) << run.err;
   EXPECT_EQ(Objects(repo.dir, "backups"), (std::map<std::string, std::uintmax_t>{}))
       << "a failed backup must not be listed";
+  EXPECT_EQ(Objects(repo.dir, "packs"), (std::map<std::string, std::uintmax_t>{}))
+      << "the table is checked before the backup starts: nothing read, nothing stored";
   EXPECT_EQ(Objects(repo.dir, "locks"), (std::map<std::string, std::uintmax_t>{}))
       << "a failed backup releases its lock";
   EXPECT_EQ(WaitServerClean(), "") << "after a failed backup";
   auto info = Drctl(repo, {"info"});
   EXPECT_EQ(info.exit_status, 0) << info.err;
+}
+
+// A filesystem too small for the restore: refused before anything is written (a 4 MiB tmpfs;
+// CI runs as root, which may mount one).
+TEST_F(BackupFault, RestoreWithoutFreeSpaceRefusesBeforeWriting) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const Repo repo = NewRepo("repo");
+  auto backup = Drctl(repo, {"backup", "--no-progress"});
+  ASSERT_EQ(backup.exit_status, 0) << backup.err;
+  const fs::path small = root_ / "small";
+  fs::create_directories(small);
+  auto mounted = RunCommand({"mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small.string()},
+                            std::chrono::seconds(30));
+  ASSERT_TRUE(mounted.has_value() && mounted->exit_status == 0)
+      << "this test needs root to mount a small tmpfs: " << (mounted ? mounted->err : "");
+  struct Unmount {
+    fs::path dir;
+    ~Unmount() { (void)RunCommand({"umount", dir.string()}, std::chrono::seconds(30)); }
+  } unmount{small};
+  auto run = Drctl(repo, {"restore", "--pgdata", (small / "pgdata").string(), "--no-progress"});
+  EXPECT_EQ(run.exit_status, InfoFor(ErrorCode::kPrecondition).exit_code) << run.err;
+  EXPECT_NE(run.err.find("not enough free space"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(small.string()), std::string::npos) << "names the filesystem: " << run.err;
+  EXPECT_TRUE(fs::is_empty(small)) << "nothing may be written";
 }
 
 }  // namespace
