@@ -252,7 +252,7 @@ Status CheckWindow(const catalog::Manifest& backup, const RecoveryTarget& target
   if (target.kind != TargetKind::kTime && target.kind != TargetKind::kLsn) return Ok();
   const std::string describe =
       "the recoverable window of backup " + backup.backup_id + " in repo '" + repo +
-      "' runs from " + Iso(backup.stop_time) + " (LSN " + pg::FormatLsn(backup.stop_lsn) +
+      "', which runs from " + Iso(backup.stop_time) + " (LSN " + pg::FormatLsn(backup.stop_lsn) +
       ") to WAL segment " + (window.last_segment.empty() ? "(none)" : window.last_segment) +
       (window.last_archived > 0 ? ", archived " + Iso(window.last_archived) : std::string()) +
       (window.gap_after.empty() ? "" : "; segment " + window.gap_after + " is missing");

@@ -210,7 +210,8 @@ Result<catalog::Manifest> FindBackup(std::vector<OpenedRepo>& repos, const Resto
     return m;
   }
   if (!too_late.empty()) {
-    return Fail(ErrorCode::kPrecondition, "no backup can reach the target: " + too_late,
+    return Fail(ErrorCode::kPrecondition,
+                "no backup can reach the target: " + too_late + "; nothing was written",
                 "choose a later target; drctl info lists the backups and their times");
   }
   if (first_error && first_error->code() != ErrorCode::kNotFound) {

@@ -116,6 +116,14 @@ Result<StartOutcome> StartRestored(const StartRequest& request) {
                       "; a target after the end of the archive cannot be reached");
     }
     if (!now_pid) {
+      // A short replay can reach a shutdown target and end before the first look at the PID file.
+      const std::string stopping = LastLogLine(log, "recovery stopping");
+      if (request.target.action == "shutdown" && !stopping.empty() &&
+          !LastLogLine(log, "database system is shut down").empty()) {
+        outcome.stop_detail = stopping;
+        outcome.state = "shut down";
+        break;
+      }
       // Not written yet, or the server failed before writing it.
       const bool fatal = !LastLogLine(log, "FATAL:").empty();
       if (fatal || std::chrono::steady_clock::now() - begun > std::chrono::seconds(60)) {
@@ -146,6 +154,7 @@ Result<StartOutcome> StartRestored(const StartRequest& request) {
     }
     break;
   }
+  if (outcome.port == 0) outcome.port = pid ? pid->port : request.port;
   const auto log = ReadLines(outcome.log);
   if (outcome.stop_detail.empty()) outcome.stop_detail = LastLogLine(log, "recovery stopping");
   outcome.redo_done = LastLogLine(log, "redo done at");
