@@ -255,7 +255,7 @@ TEST(ManifestTest, BodyParsingIsStrict) {
   PutU32(huge, 0);
   huge.push_back('\0');
   for (int i = 0; i < 3; ++i) PutU32(huge, 0);
-  PutU32(huge, 0);  // version_num, timeline
+  PutU32(huge, 0);                              // version_num, timeline
   for (int i = 0; i < 5; ++i) PutU64(huge, 0);  // start/stop lsn, start/stop time, stop_xmin
   for (int i = 0; i < 4; ++i) PutU32(huge, 0);
   PutU32(huge, 0xffffffffU);  // tablespaces
