@@ -44,11 +44,11 @@ bool Reusable(const pg::PgFile& file, const FileStoreOptions& options,
   return true;
 }
 
-// Reads up to `buffer.size()` bytes; fewer only at the end of the file.
-Result<std::size_t> ReadFull(int fd, std::string& buffer, const std::string& path) {
+// Reads up to `size` bytes into `buffer`; fewer only at the end of the file.
+Result<std::size_t> ReadFull(int fd, char* buffer, std::size_t size, const std::string& path) {
   std::size_t done = 0;
-  while (done < buffer.size()) {
-    const ssize_t n = read(fd, buffer.data() + done, buffer.size() - done);
+  while (done < size) {
+    const ssize_t n = read(fd, buffer + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       return Fail(ErrorCode::kIo, "cannot read " + path + ": " + std::strerror(errno),
@@ -82,11 +82,15 @@ Result<bool> QueueFile(const pg::PgFile& file, FileState& state, const FileStore
   for (;;) {
     // A signal stops the read at the next chunk, not at the end of a (up to 1 GiB) file.
     if (InterruptScope::Interrupted()) break;
-    std::string chunk(options.chunk_size, '\0');
-    auto n = ReadFull(fd, chunk, path);
+    // Read straight into the chunk's buffer, without zero-filling it first.
+    std::string chunk;
+    Result<std::size_t> n = std::size_t{0};
+    chunk.resize_and_overwrite(options.chunk_size, [&](char* buffer, std::size_t capacity) {
+      n = ReadFull(fd, buffer, capacity, path);
+      return n ? *n : 0;
+    });
     if (!n) return std::unexpected(n.error());
     if (*n == 0) break;
-    chunk.resize(*n);
     *size += *n;
     catalog::ChunkId* slot = &state.chunks.emplace_back();
     FileState* target = &state;
