@@ -106,7 +106,9 @@ Result<std::vector<Manifest>> LoadManifests(storage::Storage& storage, const Mas
     manifests.push_back(std::move(*manifest));
   }
   std::sort(manifests.begin(), manifests.end(), [](const Manifest& a, const Manifest& b) {
-    return std::tie(a.start_time, a.backup_id) < std::tie(b.start_time, b.backup_id);
+    // Two backups started in the same second: the WAL position orders them (ids would not).
+    return std::tie(a.start_time, a.start_lsn, a.backup_id) <
+           std::tie(b.start_time, b.start_lsn, b.backup_id);
   });
   return manifests;
 }

@@ -44,7 +44,8 @@ Result<Manifest> LoadManifest(storage::Storage& storage, const MasterKey& master
                               std::string_view backup_id);
 
 // Every manifest under backups/ ("<anything>.manifest" directly below it; one whose name is not a
-// valid backup id is damaged), sorted by start time, then backup id.
+// valid backup id is damaged), sorted by start time, then start LSN (two backups of one cluster
+// started in the same second), then backup id.
 Result<std::vector<Manifest>> LoadManifests(storage::Storage& storage, const MasterKey& master,
                                             const LoadOptions& options = {});
 

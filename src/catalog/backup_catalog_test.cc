@@ -128,6 +128,21 @@ TEST_F(BackupCatalogTest, LoadManifestsSortsByStartTime) {
   EXPECT_EQ(ListBackupIds(*storage_).value().size(), 4U);
 }
 
+TEST_F(BackupCatalogTest, BackupsOfTheSameSecondAreOrderedByWalPosition) {
+  // Ids of one second differ by a random suffix: it must not decide which backup is newer.
+  Manifest later = Backup("20261125T190000Z-0aaa", kNov25, {1});
+  later.start_lsn = 0x5000028;
+  later.stop_lsn = 0x5000100;
+  Manifest earlier = Backup("20261125T190000Z-ffff", kNov25, {2});
+  Write(later);
+  Write(earlier);
+  auto all = LoadManifests(*storage_, master_);
+  ASSERT_TRUE(all.has_value()) << all.error().ToString();
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ(all->front().backup_id, "20261125T190000Z-ffff");
+  EXPECT_EQ(all->back().backup_id, "20261125T190000Z-0aaa");
+}
+
 TEST_F(BackupCatalogTest, ADamagedManifestFailsTheLoadUnlessSkipped) {
   Write(Backup("20261125T190000Z-0001", kNov25, {1}));
   Write(Backup("20261125T190000Z-0002", kNov25 + 60, {2}));
