@@ -38,7 +38,9 @@ std::optional<std::int64_t> ParseTimestamp(std::string_view s) {
       !Digits(s, 17, 2, &sec)) {
     return std::nullopt;
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59) {
+  // No WAL predates 1970; earlier years would also not format back as four digits.
+  if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 ||
+      sec > 59) {
     return std::nullopt;
   }
   std::size_t at = 19;
