@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "catalog/backup_catalog.h"
+#include "catalog/json_fields.h"
 #include "catalog/lock.h"
 #include "command/backup/backup_files.h"
 #include "command/backup/backup_wal.h"
@@ -76,15 +77,6 @@ Status TakeCatalogSnapshot(pg::BackupSession& session, const Config& config,
     manifest->row_counts[table] = *count;
   }
   return Ok();
-}
-
-std::string Iso(std::int64_t unix_seconds) {
-  const std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The state of a running backup that must be cleaned up whatever happens.
@@ -160,8 +152,8 @@ nlohmann::json ToJson(const catalog::Manifest& m, const std::string& repo,
           {"timeline", m.pg.timeline},
           {"start_lsn", pg::FormatLsn(m.start_lsn)},
           {"stop_lsn", pg::FormatLsn(m.stop_lsn)},
-          {"start_time", Iso(m.start_time)},
-          {"stop_time", Iso(m.stop_time)},
+          {"start_time", catalog::FormatUtc(m.start_time)},
+          {"stop_time", catalog::FormatUtc(m.stop_time)},
           {"start_wal", m.start_wal},
           {"stop_wal", m.stop_wal},
           {"wal_segments", wal.segments},

@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "postgres/wal_names.h"
 
 namespace drctl::command {
@@ -322,19 +323,8 @@ Status WriteRecoveryConfig(const std::filesystem::path& pgdata, const RecoveryTa
     }
   }
   const std::string content = kept + RecoverySettings(target, restore_command);
-  for (const auto& [path, text] :
-       {std::pair{auto_conf, content}, std::pair{pgdata / "recovery.signal", std::string()}}) {
-    const std::string temp = path.string() + ".drctl-tmp";
-    const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return Fail(ErrorCode::kIo, "cannot create " + temp + ": " + std::strerror(errno));
-    const bool ok =
-        write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-    close(fd);
-    if (!ok || rename(temp.c_str(), path.c_str()) != 0) {
-      return Fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
-    }
-  }
-  return Ok();
+  DRCTL_TRY(WriteFileAtomically(auto_conf, content));
+  return WriteFileAtomically(pgdata / "recovery.signal", "");
 }
 
 }  // namespace drctl::command

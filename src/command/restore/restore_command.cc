@@ -16,6 +16,7 @@
 #include "command/interrupt.h"
 #include "command/restore/restore_files.h"
 #include "command/restore/restore_start.h"
+#include "common/atomic_file.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "postgres/local_cluster.h"
@@ -25,25 +26,6 @@ namespace drctl::command {
 namespace {
 
 namespace fs = std::filesystem;
-
-Status WriteFileDurably(const fs::path& path, std::string_view content, mode_t mode) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return Fail(ErrorCode::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  bool ok = true;
-  while (ok && done < content.size()) {
-    const ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && fsync(fd) == 0;
-  close(fd);
-  if (!ok)
-    return Fail(ErrorCode::kIo, "cannot write " + path.string() + ": " + std::strerror(errno));
-  return Ok();
-}
 
 // The WAL from the backup's start to its stop, into pg_wal, from the first repository that has
 // each segment.
@@ -59,7 +41,7 @@ Result<std::uint64_t> RestoreWal(const RestorePlan& plan, io::WorkerPool& pool) 
         auto content = catalog::FetchWal(r.repo->storage(), r.repo->master(), name);
         if (content) {
           bytes += content->size();
-          return WriteFileDurably(wal_dir / name, *content, 0600);
+          return WriteFileAtomically(wal_dir / name, *content, 0600);
         }
         if (!first) first = content.error().WithContext("repo '" + r.name + "'");
       }
@@ -209,7 +191,7 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
   if (!wal) return std::unexpected(wal.error());
   // backup_label makes PostgreSQL start recovery from the backup's checkpoint; the tablespace
   // links exist already, so no tablespace_map is needed.
-  DRCTL_TRY(WriteFileDurably(plan->pgdata / "backup_label", m.backup_label, 0600));
+  DRCTL_TRY(WriteFileAtomically(plan->pgdata / "backup_label", m.backup_label, 0600));
   std::error_code ec;
   fs::remove(plan->pgdata / "tablespace_map", ec);
 

@@ -13,6 +13,7 @@
 #include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
 #include "command/wal/cluster_id.h"
+#include "common/atomic_file.h"
 #include "postgres/wal_names.h"
 
 namespace drctl::command {
@@ -35,32 +36,6 @@ std::optional<std::uint64_t> SegmentSystemId(std::string_view segment) {
   std::uint64_t id = 0;
   std::memcpy(&id, segment.data() + 24, sizeof(id));
   return id;
-}
-
-Status WriteAtomically(const std::string& destination, std::string_view content) {
-  const std::string temp = destination + ".drctl-tmp";
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, "cannot create " + temp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      close(fd);
-      unlink(temp.c_str());
-      return Fail(ErrorCode::kIo, "cannot write " + temp + ": " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = fsync(fd) == 0;
-  close(fd);
-  if (!synced || rename(temp.c_str(), destination.c_str()) != 0) {
-    unlink(temp.c_str());
-    return Fail(ErrorCode::kIo,
-                "cannot put WAL in place at " + destination + ": " + std::strerror(errno));
-  }
-  return Ok();
 }
 
 }  // namespace
@@ -118,7 +93,7 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
       }
       continue;
     }
-    DRCTL_TRY(WriteAtomically(destination, *content));
+    DRCTL_TRY(WriteFileAtomically(destination, *content));
     CommandOutput out;
     out.text = name + " from " + repo->name + "\n";
     out.json = {{"ok", true}, {"file", name}, {"repo", repo->name}, {"bytes", content->size()}};
