@@ -62,6 +62,14 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
   }
   const std::string key = WalObjectKey(file_name);
   const std::string where = storage.Describe() + "/" + key;
+  const bool partial = file_name.ends_with(".partial");
+  if (partial) {
+    // A partial segment grows while it is current (wal stream uploads it every partial_interval):
+    // the newer upload replaces the older one, atomically.
+    const std::string object = Encode(master, file_name, content, compression, key);
+    DRCTL_TRY(storage.Write(key, object, {.durable = true}));
+    return WalPushResult{false, object.size()};
+  }
   auto existing = storage.Read(key, storage::ByteRange{0, kMagic.size() + 1 + 32});
   if (existing) {
     const auto id = ContentId(master, file_name, content);

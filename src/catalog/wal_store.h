@@ -2,7 +2,8 @@
 // archives (segments, partial segments, timeline and backup history files), compressed and
 // sealed, under wal/<timeline>/<file name>. An object is written once: pushing the same name
 // again with the same content succeeds, with different content it is refused (kConflict) and the
-// stored object is never replaced.
+// stored object is never replaced. The exception is a partial segment ("<segment>.partial"): it
+// grows while it is the current one (wal stream), so a newer upload replaces it atomically.
 #pragma once
 
 #include <cstdint>

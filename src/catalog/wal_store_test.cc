@@ -44,6 +44,14 @@ TEST_F(WalStoreTest, SamePushTwiceSucceedsDifferentContentIsRefused) {
   EXPECT_EQ(FetchWal(*storage_, master_, "000000010000000000000004").value(), Segment(2));
 }
 
+TEST_F(WalStoreTest, APartialSegmentIsReplacedByItsNewerUpload) {
+  const std::string name = "000000010000000000000005.partial";
+  ASSERT_TRUE(PushWal(*storage_, master_, name, Segment(4), zstd_));
+  auto newer = PushWal(*storage_, master_, name, Segment(5), zstd_);
+  ASSERT_TRUE(newer.has_value()) << newer.error().ToString();
+  EXPECT_EQ(FetchWal(*storage_, master_, name).value(), Segment(5));
+}
+
 TEST_F(WalStoreTest, MissingIsNotFoundDamageIsCorrupt) {
   auto missing = FetchWal(*storage_, master_, "000000010000000000000009");
   ASSERT_FALSE(missing.has_value());

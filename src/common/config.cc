@@ -197,6 +197,26 @@ std::string Compression::ToString() const {
   return "?";
 }
 
+std::string_view SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kOff:
+      return "off";
+    case SyncMode::kLocal:
+      return "local";
+    case SyncMode::kRepository:
+      return "repository";
+  }
+  return "?";
+}
+
+Result<SyncMode> ParseSyncMode(std::string_view text) {
+  for (SyncMode mode : {SyncMode::kOff, SyncMode::kLocal, SyncMode::kRepository}) {
+    if (text == SyncModeName(mode)) return mode;
+  }
+  return Fail(ErrorCode::kConfig, "unknown synchronous mode '" + std::string(text) + "'",
+              "off, local (acknowledge once fsynced in the spool) or repository (once stored)");
+}
+
 Result<Compression> ParseCompression(std::string_view text) {
   const std::string hint = "use \"zstd:N\" (N from 1 to 19), \"lz4\" or \"none\"";
   if (text == "none") return Compression{CompressionAlgo::kNone, 0};
@@ -318,6 +338,28 @@ Status ReadBackup(const toml::table& t, const Path& file, BackupConfig& out) {
   return r.Finish();
 }
 
+Status ReadWal(const toml::table& t, const Path& file, WalConfig& out) {
+  TableReader r(t, "wal", file);
+  std::string spool;
+  DRCTL_TRY(r.String("spool", spool));
+  if (!spool.empty()) out.spool = spool;
+  DRCTL_TRY(r.Bool("async", out.async));
+  DRCTL_TRY(r.Int("jobs", out.jobs, 1, 64));
+  DRCTL_TRY(r.Int("push_ahead", out.push_ahead, 1, 1024));
+  DRCTL_TRY(r.Int("prefetch", out.prefetch, 0, 1024));
+  DRCTL_TRY(r.Parsed("partial_interval", out.partial_interval, ParseDuration));
+  if (out.partial_interval.count() < 1) {
+    return Fail(ErrorCode::kConfig,
+                file.string() + ":" + std::to_string(r.line()) +
+                    ": key 'wal.partial_interval' must be at least 1s",
+                "e.g. \"10s\" (the default)");
+  }
+  DRCTL_TRY(r.String("slot", out.slot));
+  DRCTL_TRY(r.String("application_name", out.application_name));
+  DRCTL_TRY(r.Parsed("synchronous", out.synchronous, ParseSyncMode));
+  return r.Finish();
+}
+
 Status ReadRetention(const toml::table& t, const Path& file, RetentionConfig& out) {
   TableReader r(t, "retention", file);
   constexpr int kMax = 100000;
@@ -425,6 +467,7 @@ Result<Config> ParseConfig(std::string_view text, const std::filesystem::path& s
   DRCTL_TRY(ReadRepos(top, root, source, config.repos));
   DRCTL_TRY(Section(top, root, "encryption", source, config.encryption, ReadEncryption));
   DRCTL_TRY(Section(top, root, "backup", source, config.backup, ReadBackup));
+  DRCTL_TRY(Section(top, root, "wal", source, config.wal, ReadWal));
   DRCTL_TRY(Section(top, root, "retention", source, config.retention, ReadRetention));
   DRCTL_TRY(Section(top, root, "objectives", source, config.objectives, ReadObjectives));
   DRCTL_TRY(Section(top, root, "schedule", source, config.schedule, ReadSchedule));

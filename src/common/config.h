@@ -61,6 +61,27 @@ struct BackupConfig {
   std::vector<std::string> count_tables;  // tables whose exact row count goes in the manifest
 };
 
+enum class SyncMode : std::uint8_t { kOff, kLocal, kRepository };
+
+// [wal]: archiving (wal push), fetching (wal get) and streaming (wal stream).
+struct WalConfig {
+  // Local state: the async push queue, wal get's prefetched segments, wal stream's segments, and
+  // the key-unwrapping cache. Created when missing; drctl works without it (slower) when it
+  // cannot be created.
+  std::filesystem::path spool = "/var/spool/drctl";
+  bool async = false;   // wal push also pushes the segments waiting after it, `jobs` at a time
+  int jobs = 4;         // parallel pushes and fetches
+  int push_ahead = 16;  // async: segments pushed per archive_command call at most
+  int prefetch = 8;     // wal get: segments fetched ahead into the spool
+  Seconds partial_interval = std::chrono::seconds(10);  // wal stream: partial segment uploads
+  std::string slot = "drctl";                           // wal stream: physical replication slot
+  std::string application_name = "drctl";               // wal stream: for synchronous_standby_names
+  SyncMode synchronous = SyncMode::kOff;  // wal stream: acknowledge flush only once durable
+};
+
+std::string_view SyncModeName(SyncMode mode);
+Result<SyncMode> ParseSyncMode(std::string_view text);
+
 struct RetentionConfig {
   std::optional<int> keep_last, hourly, daily, weekly, monthly, yearly;
   std::optional<Seconds> pitr;
@@ -94,6 +115,7 @@ struct Config {
   std::vector<RepoConfig> repos;
   EncryptionConfig encryption;
   BackupConfig backup;
+  WalConfig wal;
   RetentionConfig retention;
   ObjectivesConfig objectives;
   ScheduleConfig schedule;

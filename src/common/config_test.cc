@@ -97,6 +97,38 @@ count_tables = ['public."User"']
   EXPECT_EQ(c->backup.count_tables[0], "public.\"User\"");
 }
 
+TEST(Config, WalKeys) {
+  auto defaults = ParseConfig("", "x.toml");
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_EQ(defaults->wal.spool, "/var/spool/drctl");
+  EXPECT_FALSE(defaults->wal.async);
+  EXPECT_EQ(defaults->wal.partial_interval, Seconds(10));
+  EXPECT_EQ(defaults->wal.synchronous, SyncMode::kOff);
+  auto c = ParseConfig(R"(
+[wal]
+spool = "/srv/spool"
+async = true
+jobs = 8
+push_ahead = 32
+prefetch = 0
+partial_interval = "2s"
+slot = "dr_slot"
+application_name = "drctl_dr"
+synchronous = "repository"
+)",
+                       "x.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->wal.spool, "/srv/spool");
+  EXPECT_TRUE(c->wal.async);
+  EXPECT_EQ(c->wal.jobs, 8);
+  EXPECT_EQ(c->wal.push_ahead, 32);
+  EXPECT_EQ(c->wal.prefetch, 0);
+  EXPECT_EQ(c->wal.partial_interval, Seconds(2));
+  EXPECT_EQ(c->wal.slot, "dr_slot");
+  EXPECT_EQ(c->wal.application_name, "drctl_dr");
+  EXPECT_EQ(c->wal.synchronous, SyncMode::kRepository);
+}
+
 // Each broken file: the error is kConfig and names the file, the line and the key.
 void ExpectConfigError(std::string_view text, std::string_view expected_fragment) {
   auto c = ParseConfig(text, "broken.toml");
@@ -126,6 +158,13 @@ TEST(ConfigErrors, WrongType) {
 
 TEST(ConfigErrors, OutOfRange) {
   ExpectConfigError("[backup]\njobs = 0\n", "broken.toml:2: key 'backup.jobs' is 0, must be");
+}
+
+TEST(ConfigErrors, BadWalKeys) {
+  ExpectConfigError("[wal]\nsynchronous = \"yes\"\n",
+                    "broken.toml:2: key 'wal.synchronous' unknown synchronous mode 'yes'");
+  ExpectConfigError("[wal]\npartial_interval = \"0s\"\n",
+                    "'wal.partial_interval' must be at least 1s");
 }
 
 TEST(ConfigErrors, BadDuration) {

@@ -87,6 +87,11 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
       continue;  // fall back to the next repository
     }
     auto content = catalog::FetchWal(opened->storage(), opened->master(), name);
+    if (!content && content.error().code() == ErrorCode::kNotFound &&
+        parsed->kind == pg::WalFileKind::kSegment) {
+      // wal stream's partial upload of the current segment: what there is of it, zero-padded.
+      content = catalog::FetchWal(opened->storage(), opened->master(), name + ".partial");
+    }
     if (!content) {
       if (content.error().code() != ErrorCode::kNotFound && !failure) {
         failure = content.error().WithContext("repo '" + repo->name + "'");
