@@ -61,17 +61,29 @@ KeySlot KeySlot::Create(const MasterKey& master, std::string_view secret, std::s
   return slot;
 }
 
-Result<MasterKey> KeySlot::Unwrap(std::string_view secret, std::string_view repo_id) const {
+Result<MasterKey> KeySlot::Unwrap(std::string_view secret, std::string_view repo_id,
+                                  KekCache* cache) const {
+  auto open = [&](const Key32& kek) -> std::optional<MasterKey> {
+    auto plain = io::Open(kek, wrapped_key, Aad(repo_id, slot_id));
+    if (!plain || plain->size() != MasterKey::kSize) return std::nullopt;
+    std::array<std::uint8_t, MasterKey::kSize> bytes{};
+    std::copy(plain->begin(), plain->end(), bytes.begin());
+    return MasterKey::FromBytes(bytes);
+  };
+  if (cache != nullptr) {
+    if (auto remembered = cache->Find(*this, secret)) {
+      if (auto master = open(*remembered)) return *master;
+    }
+  }
   auto kek = Kek(secret, salt, kdf);
   if (!kek) return std::unexpected(kek.error());
-  auto plain = io::Open(*kek, wrapped_key, Aad(repo_id, slot_id));
-  if (!plain || plain->size() != MasterKey::kSize) {
+  auto master = open(*kek);
+  if (!master) {
     return Fail(ErrorCode::kWrongSecret, "the secret does not open key slot " + slot_id,
                 "check the passphrase, key file or key command");
   }
-  std::array<std::uint8_t, MasterKey::kSize> bytes{};
-  std::copy(plain->begin(), plain->end(), bytes.begin());
-  return MasterKey::FromBytes(bytes);
+  if (cache != nullptr) cache->Remember(*this, secret, *kek);
+  return *master;
 }
 
 std::string KeySlot::ToJson() const {

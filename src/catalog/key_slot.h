@@ -20,6 +20,22 @@ struct ScryptParams {
   std::uint32_t p = 1;
 };
 
+struct KeySlot;
+
+// Remembers slot-unwrapping keys (a slot's scrypt output) so that short, frequent commands
+// (wal push, wal get: one process per WAL segment) do not pay scrypt each time. An entry must be
+// bound to the secret (useless without it) and to the slot (salt, parameters): a removed slot or
+// a changed passphrase makes it useless. Implementations must not fail loudly: a miss is normal.
+class KekCache {
+ public:
+  KekCache() = default;
+  KekCache(const KekCache&) = delete;
+  KekCache& operator=(const KekCache&) = delete;
+  virtual ~KekCache() = default;
+  virtual std::optional<Key32> Find(const KeySlot& slot, std::string_view secret) = 0;
+  virtual void Remember(const KeySlot& slot, std::string_view secret, const Key32& kek) = 0;
+};
+
 struct KeySlot {
   std::string slot_id;  // hex, 8 bytes
   SlotKind kind = SlotKind::kPassphrase;
@@ -34,7 +50,10 @@ struct KeySlot {
                         SlotKind kind, std::string label, const ScryptParams& params = {});
 
   // Opens the slot with `secret`: kWrongSecret if it does not open.
-  Result<MasterKey> Unwrap(std::string_view secret, std::string_view repo_id) const;
+  // With `cache`, a remembered unwrapping key is tried first (a stale one falls back to scrypt),
+  // and the key scrypt derives is remembered when it opens the slot.
+  Result<MasterKey> Unwrap(std::string_view secret, std::string_view repo_id,
+                           KekCache* cache = nullptr) const;
 
   std::string ToJson() const;
   // Parses a stored slot; kCorrupt naming `object` for anything malformed or out of bounds.

@@ -135,7 +135,7 @@ Result<Repository> Repository::Init(std::unique_ptr<storage::Storage> storage,
 }
 
 Result<Repository> Repository::Open(std::unique_ptr<storage::Storage> storage,
-                                    const std::optional<std::string>& secret) {
+                                    const std::optional<std::string>& secret, KekCache* cache) {
   auto text = storage->Read(kDescriptionKey);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
@@ -161,7 +161,7 @@ Result<Repository> Repository::Open(std::unique_ptr<storage::Storage> storage,
                 "the keys/ objects are gone; the data cannot be decrypted without them");
   }
   for (const auto& slot : *slots) {
-    auto master = slot.Unwrap(*secret, d->repo_id);
+    auto master = slot.Unwrap(*secret, d->repo_id, cache);
     if (master) return Repository(std::move(storage), std::move(*d), *master);
     if (master.error().code() != ErrorCode::kWrongSecret) return std::unexpected(master.error());
   }

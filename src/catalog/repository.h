@@ -58,8 +58,10 @@ class Repository {
 
   // Opens an existing repository; `secret` unlocks it when it is encrypted (kWrongSecret if no
   // slot opens; kNotFound if there is no repository there).
+  // `cache` (optional) remembers slot-unwrapping keys (KekCache).
   static Result<Repository> Open(std::unique_ptr<storage::Storage> storage,
-                                 const std::optional<std::string>& secret);
+                                 const std::optional<std::string>& secret,
+                                 KekCache* cache = nullptr);
 
   Repository(Repository&&) noexcept = default;
   Repository& operator=(Repository&&) noexcept = default;

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -42,7 +46,8 @@ class WalArchive : public ::testing::Test {
     config_ = (root_ / "drctl.toml").string();
     std::ofstream(config_) << "[[repo]]\nname = \"local\"\nurl = \"file://"
                            << (root_ / "repo").string() << "\"\n[encryption]\npassphrase_file = \""
-                           << (root_ / "pass").string() << "\"\nscrypt_n = 1024\n";
+                           << (root_ / "pass").string() << "\"\nscrypt_n = 1024\n[wal]\nspool = \""
+                           << (root_ / "spool").string() << "\"\njobs = 3\n";
     ASSERT_EQ(Drctl({"repo", "init"}).exit_status, 0);
     ASSERT_TRUE(ChownToUser(root_, "postgres").has_value());
     auto conn = pg::Connection::Open(pg_->Conninfo());
@@ -59,6 +64,8 @@ class WalArchive : public ::testing::Test {
     args.insert(args.begin(), {"--config", config_});
     return RunDrctl(args);
   }
+  // Appends TOML to the config (a key of [wal], the last section).
+  void AddWalKey(const std::string& line) { std::ofstream(config_, std::ios::app) << line << "\n"; }
   std::string Value(const std::string& sql) { return conn_->QueryValue(sql).value_or("?"); }
 
   pg::LocalCluster* pg_ = nullptr;
@@ -157,6 +164,238 @@ TEST_F(WalArchive, DamagedArchiveIsAClearErrorNotTheEnd) {
   auto get = Drctl({"wal", "get", name, (root_ / "out").string()});
   EXPECT_EQ(get.exit_status, InfoFor(ErrorCode::kCorrupt).exit_code);
   EXPECT_NE(get.err.find("failed authentication"), std::string::npos) << get.err;
+}
+
+// A fake pg_wal: segments with one system identifier, and archive_status/<name>.ready for each.
+std::vector<std::string> MakeReadySegments(const std::filesystem::path& wal_dir, int first,
+                                           int count) {
+  std::filesystem::create_directories(wal_dir / "archive_status");
+  std::vector<std::string> names;
+  for (int i = first; i < first + count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "0000000100000000000000%02X", i);
+    std::string content(16U << 20, '\0');
+    for (std::size_t b = 0; b < content.size(); b += 8192) {
+      content[b + 100] = static_cast<char>(i + static_cast<int>(b / 8192));
+    }
+    std::memcpy(content.data() + 24, "SYSIDSYS", 8);
+    std::ofstream(wal_dir / name, std::ios::binary) << content;
+    std::ofstream(wal_dir / "archive_status" / (std::string(name) + ".ready"));
+    names.emplace_back(name);
+  }
+  return names;
+}
+
+TEST_F(WalArchive, AsyncPushStoresTheReadyFilesAheadAndNeverClaimsUnstoredOnes) {
+  AddWalKey("async = true\npush_ahead = 5");
+  const auto wal_dir = root_ / "pg_wal";
+  const auto names = MakeReadySegments(wal_dir, 1, 8);
+  // The first call stores its file and the next four ready ones (push_ahead = 5), in parallel.
+  auto first = Drctl({"--output", "json", "wal", "push", (wal_dir / names[0]).string()});
+  ASSERT_EQ(first.exit_status, 0) << first.err;
+  auto json = nlohmann::json::parse(first.out);
+  EXPECT_EQ(json["stored_ahead_files"], nlohmann::json({names[1], names[2], names[3], names[4]}));
+  for (std::size_t i = 0; i < 5; ++i) {
+    auto get = Drctl({"wal", "get", names[i], (root_ / "got").string()});
+    ASSERT_EQ(get.exit_status, 0) << names[i] << ": " << get.err;
+    EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(wal_dir / names[i])) << names[i];
+  }
+  EXPECT_EQ(Drctl({"wal", "get", names[5], (root_ / "got").string()}).exit_status, 4)
+      << "only push_ahead files are stored per call";
+  // PostgreSQL marks the first done and asks for the second: answered from the record.
+  std::filesystem::rename(wal_dir / "archive_status" / (names[0] + ".ready"),
+                          wal_dir / "archive_status" / (names[0] + ".done"));
+  auto second = Drctl({"--output", "json", "wal", "push", (wal_dir / names[1]).string()});
+  ASSERT_EQ(second.exit_status, 0) << second.err;
+  EXPECT_EQ(nlohmann::json::parse(second.out).value("stored_ahead", false), true) << second.out;
+
+  // A record is trusted only for the very file it describes: the third file is replaced by other
+  // content (same size) before PostgreSQL asks; drctl pushes it again and the conflict is loud.
+  std::filesystem::rename(wal_dir / "archive_status" / (names[1] + ".ready"),
+                          wal_dir / "archive_status" / (names[1] + ".done"));
+  std::string changed = ReadAll(wal_dir / names[2]);
+  changed[5000] = static_cast<char>(changed[5000] ^ 0x55);
+  std::filesystem::remove(wal_dir / names[2]);
+  std::ofstream(wal_dir / names[2], std::ios::binary) << changed;
+  auto third = Drctl({"wal", "push", (wal_dir / names[2]).string()});
+  EXPECT_EQ(third.exit_status, InfoFor(ErrorCode::kConflict).exit_code) << third.out << third.err;
+
+  // The repository becomes unwritable: the call for the fourth file is answered by its record
+  // (it was stored), the fifth too, and the sixth, never stored, fails loudly, naming how much
+  // waits, and leaves no record behind.
+  std::filesystem::permissions(
+      root_ / "repo" / "wal" / "00000001",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  for (std::size_t i : {3U, 4U}) {
+    auto ahead = Drctl({"wal", "push", (wal_dir / names[i]).string()});
+    EXPECT_EQ(ahead.exit_status, 0) << names[i] << ": " << ahead.err;
+    std::filesystem::rename(wal_dir / "archive_status" / (names[i] + ".ready"),
+                            wal_dir / "archive_status" / (names[i] + ".done"));
+  }
+  const bool root = ::geteuid() == 0;  // root writes anyway: then only the recorded part is shown
+  if (!root) {
+    auto down = Drctl({"wal", "push", (wal_dir / names[5]).string()});
+    EXPECT_NE(down.exit_status, 0);
+    EXPECT_NE(down.err.find("WAL files wait for archiving"), std::string::npos) << down.err;
+    EXPECT_FALSE(std::filesystem::exists(root_ / "spool" / "archive" / (names[6] + ".ok")));
+  }
+  std::filesystem::permissions(root_ / "repo" / "wal" / "00000001",
+                               std::filesystem::perms::owner_all);
+}
+
+TEST_F(WalArchive, AsyncPushToAnUnreachableRepositoryFailsAndRecordsNothing) {
+  std::ofstream(config_) << "[[repo]]\nname = \"down\"\nurl = \"s3://bucket/wal\"\n"
+                         << "endpoint = \"http://127.0.0.1:1\"\npath_style = true\n"
+                         << "[encryption]\nenabled = false\n[wal]\nspool = \""
+                         << (root_ / "spool").string() << "\"\nasync = true\n";
+  const auto wal_dir = root_ / "pg_wal";
+  const auto names = MakeReadySegments(wal_dir, 1, 4);
+  auto push = RunDrctl({"--config", config_, "wal", "push", (wal_dir / names[0]).string()},
+                       {"AWS_ACCESS_KEY_ID=a", "AWS_SECRET_ACCESS_KEY=b"});
+  EXPECT_EQ(push.exit_status, InfoFor(ErrorCode::kUnavailable).exit_code) << push.err;
+  EXPECT_NE(push.err.find("4 WAL files wait for archiving"), std::string::npos) << push.err;
+  EXPECT_TRUE(std::filesystem::is_empty(root_ / "spool" / "archive"))
+      << "nothing stored, nothing recorded";
+}
+
+TEST_F(WalArchive, GetPrefetchesTheNextSegmentsIntoTheSpool) {
+  const auto wal_dir = root_ / "pg_wal";
+  const auto names = MakeReadySegments(wal_dir, 1, 6);
+  for (const auto& n : names) {
+    ASSERT_EQ(Drctl({"wal", "push", (wal_dir / n).string()}).exit_status, 0) << n;
+  }
+  // Damage the fifth: the prefetcher must not hand it out, the foreground says it is corrupt.
+  const auto object = root_ / "repo" / "wal" / "00000001" / names[4];
+  std::string stored = ReadAll(object);
+  stored[stored.size() / 2] = static_cast<char>(stored[stored.size() / 2] ^ 1);
+  std::ofstream(object, std::ios::binary | std::ios::trunc) << stored;
+
+  auto first = Drctl({"wal", "get", names[0], (root_ / "got").string()});
+  ASSERT_EQ(first.exit_status, 0) << first.err;
+  EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(wal_dir / names[0]));
+  // The background prefetcher fetches 2..4 (and 6); wait for them (they must arrive).
+  std::filesystem::path spooled;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int present = 0;
+    for (const auto& dir : std::filesystem::directory_iterator(root_ / "spool" / "get")) {
+      spooled = dir.path();
+      for (std::size_t i = 1; i < 4; ++i)
+        present += std::filesystem::exists(spooled / names[i]) ? 1 : 0;
+    }
+    if (present == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(spooled.empty());
+  for (std::size_t i = 1; i < 4; ++i) {
+    ASSERT_TRUE(std::filesystem::exists(spooled / names[i])) << names[i] << " not prefetched";
+  }
+  EXPECT_FALSE(std::filesystem::exists(spooled / names[4])) << "a damaged object is not spooled";
+  for (std::size_t i = 1; i < 4; ++i) {
+    auto get = Drctl({"--output", "json", "wal", "get", names[i], (root_ / "got").string()});
+    ASSERT_EQ(get.exit_status, 0) << get.err;
+    EXPECT_EQ(nlohmann::json::parse(get.out).value("prefetched", false), true) << get.out;
+    EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(wal_dir / names[i])) << names[i];
+    EXPECT_FALSE(std::filesystem::exists(spooled / names[i])) << "handed over, not copied";
+  }
+  auto damaged = Drctl({"wal", "get", names[4], (root_ / "got").string()});
+  EXPECT_EQ(damaged.exit_status, InfoFor(ErrorCode::kCorrupt).exit_code) << damaged.err;
+  // The end of the archive stays a quiet not-found, with or without prefetch.
+  EXPECT_EQ(Drctl({"wal", "get", "000000010000000000000009", (root_ / "got").string()}).exit_status,
+            4);
+}
+
+TEST_F(WalArchive, APartialSegmentIsServedPaddedWhenTheSegmentIsMissing) {
+  const auto wal_dir = root_ / "pg_wal";
+  std::filesystem::create_directories(wal_dir);
+  const std::string name = "000000010000000000000033";
+  std::string prefix(3U << 20, 'p');
+  std::memcpy(prefix.data() + 24, "SYSIDSYS", 8);
+  std::ofstream(wal_dir / (name + ".partial"), std::ios::binary) << prefix;
+  ASSERT_EQ(Drctl({"wal", "push", (wal_dir / (name + ".partial")).string()}).exit_status, 0);
+  auto get = Drctl({"wal", "get", name, (root_ / "got").string()});
+  ASSERT_EQ(get.exit_status, 0) << get.err;
+  const std::string got = ReadAll(root_ / "got");
+  ASSERT_EQ(got.size(), 16U << 20);
+  EXPECT_EQ(got.substr(0, prefix.size()), prefix);
+  EXPECT_EQ(got.find_first_not_of('\0', prefix.size()), std::string::npos);
+}
+
+TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
+  // archive_command kills drctl at a random moment on most attempts (SIGKILL mid-upload), and
+  // for a while the repository is unwritable: PostgreSQL retries; afterwards the archive holds
+  // every segment from the first to the last, each equal to PostgreSQL's.
+  AddWalKey("async = true\npush_ahead = 4");
+  const auto wrapper = root_ / "killer.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\n"
+                         << "if [ -e " << (root_ / "down").string() << " ]; then exit 1; fi\n"
+                         << "if [ $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) -ne 0 ]; then\n"
+                         << "  timeout -s KILL 0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 )) "
+                         << (root_ / "drctl").string() << " --config " << config_
+                         << " wal push \"$1\"\n  rc=$?; echo $rc >> "
+                         << (root_ / "attempts").string() << "; [ $rc -eq 0 ] || exit 1\n"
+                         << "else\n  exec " << (root_ / "drctl").string() << " --config " << config_
+                         << " wal push \"$1\"\nfi\n";
+  std::filesystem::permissions(
+      wrapper, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                   std::filesystem::perms::others_exec | std::filesystem::perms::group_read |
+                   std::filesystem::perms::others_read);
+  ASSERT_TRUE(ChownToUser(root_, "postgres").has_value());
+  std::ofstream(root_ / "down");
+  ASSERT_TRUE(
+      conn_->Exec("ALTER SYSTEM SET archive_command = '" + wrapper.string() + " %p'").has_value());
+  ASSERT_TRUE(conn_->Exec("SELECT pg_reload_conf()").has_value());
+  ASSERT_TRUE(conn_->Exec("CREATE TABLE IF NOT EXISTS wal_k (i int)").has_value());
+  const std::string first = Value("SELECT pg_walfile_name(pg_current_wal_lsn())");
+  std::string last;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(conn_->Exec("INSERT INTO wal_k SELECT generate_series(1, 20000)").has_value());
+    last = Value("SELECT pg_walfile_name(pg_current_wal_lsn())");
+    ASSERT_TRUE(conn_->Exec("SELECT pg_switch_wal()").has_value());
+  }
+  // Down: PostgreSQL fails and keeps the segments.
+  const auto fail_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const int failed_before = std::stoi(Value("SELECT failed_count FROM pg_stat_archiver"));
+  while (std::stoi(Value("SELECT failed_count FROM pg_stat_archiver")) == failed_before &&
+         std::chrono::steady_clock::now() < fail_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(std::stoi(Value("SELECT failed_count FROM pg_stat_archiver")), failed_before);
+  std::filesystem::remove(root_ / "down");
+  // Up again: everything arrives, despite the kills.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while (Value("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < last &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_GE(Value("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last)
+      << pg::LogTail(pg_->options().log_file);
+  EXPECT_NE(ReadAll(root_ / "attempts").find("137"), std::string::npos)
+      << "no push was killed: the test proved nothing about kills";
+  auto info = Drctl({"--output", "json", "info"});
+  ASSERT_EQ(info.exit_status, 0) << info.err;
+  const auto info_json = nlohmann::json::parse(info.out);
+  int timelines = 0;
+  for (const auto& repo : info_json["repos"]) {
+    for (const auto& t : repo["wal"]["timelines"]) {
+      ++timelines;
+      EXPECT_TRUE(t["gaps"].empty()) << t.dump();
+      EXPECT_EQ(t["ranges"].size(), 1U) << t.dump();
+    }
+  }
+  EXPECT_EQ(timelines, 1) << info.out;
+  for (std::uint64_t seg = std::stoull(first.substr(16), nullptr, 16);
+       seg <= std::stoull(last.substr(16), nullptr, 16); ++seg) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%s%08llX", first.substr(0, 16).c_str(),
+                  static_cast<unsigned long long>(seg));
+    auto get = Drctl({"wal", "get", name, (root_ / "got").string()});
+    ASSERT_EQ(get.exit_status, 0) << name << ": " << get.err;
+    const auto in_pg_wal = pg_->options().pgdata / "pg_wal" / name;
+    if (std::filesystem::exists(in_pg_wal)) {
+      EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(in_pg_wal)) << name;
+    }
+  }
 }
 
 }  // namespace

@@ -14,12 +14,13 @@ Result<std::optional<std::string>> RepoSecret(const Config& config) {
   return std::optional<std::string>(std::move(*secret));
 }
 
-Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo) {
+Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo,
+                                     catalog::KekCache* cache) {
   auto storage = storage::OpenStorage(repo);
   if (!storage) return std::unexpected(storage.error());
   auto secret = RepoSecret(config);
   if (!secret) return std::unexpected(secret.error());
-  auto opened = catalog::Repository::Open(std::move(*storage), *secret);
+  auto opened = catalog::Repository::Open(std::move(*storage), *secret, cache);
   if (!opened) return std::unexpected(opened.error().WithContext("repo '" + repo.name + "'"));
   return opened;
 }

@@ -14,6 +14,8 @@ namespace drctl::command {
 Result<std::optional<std::string>> RepoSecret(const Config& config);
 
 // Opens `repo` (its storage, then its key slots with RepoSecret). Errors name the repository.
-Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo);
+// `cache` (optional): remembered key-slot unwrapping keys (wal/kek_cache.h).
+Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo,
+                                     catalog::KekCache* cache = nullptr);
 
 }  // namespace drctl::command

@@ -1,0 +1,77 @@
+#include "command/wal/kek_cache.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "common/atomic_file.h"
+#include "io/cipher.h"
+#include "io/hash.h"
+#include "io/kdf.h"
+#include "io/random.h"
+
+namespace drctl::command {
+namespace {
+
+constexpr std::string_view kMagic = "DRKC1";
+constexpr std::size_t kSaltSize = 16;
+
+std::optional<catalog::Key32> WrappingKey(std::string_view secret, std::string_view salt,
+                                          const std::string& name) {
+  if (secret.empty()) return std::nullopt;
+  auto derived =
+      io::HkdfSha256(io::AsBytes(secret), io::AsBytes(salt), "drctl kek cache v1 " + name, 32);
+  if (!derived) return std::nullopt;
+  catalog::Key32 key{};
+  std::copy_n(derived->begin(), key.size(), key.begin());
+  return key;
+}
+
+}  // namespace
+
+std::filesystem::path SpoolKekCache::EntryPath(const catalog::KeySlot& slot) const {
+  std::string binding = "slot " + slot.slot_id + " n " + std::to_string(slot.kdf.n) + " r " +
+                        std::to_string(slot.kdf.r) + " p " + std::to_string(slot.kdf.p) + " salt ";
+  binding.append(reinterpret_cast<const char*>(slot.salt.data()), slot.salt.size());
+  const auto digest = io::Sha256(binding);
+  return dir_ / io::ToHex(std::span<const std::uint8_t>(digest.data(), 16));
+}
+
+std::optional<catalog::Key32> SpoolKekCache::Find(const catalog::KeySlot& slot,
+                                                  std::string_view secret) {
+  const auto path = EntryPath(slot);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string entry = buf.str();
+  if (entry.size() < kMagic.size() + kSaltSize + io::kSealOverhead || !entry.starts_with(kMagic)) {
+    return std::nullopt;
+  }
+  const std::string name = path.filename().string();
+  const auto key =
+      WrappingKey(secret, std::string_view(entry).substr(kMagic.size(), kSaltSize), name);
+  if (!key) return std::nullopt;
+  auto plain = io::Open(*key, std::string_view(entry).substr(kMagic.size() + kSaltSize), name);
+  if (!plain || plain->size() != 32) return std::nullopt;
+  catalog::Key32 kek{};
+  std::copy_n(plain->begin(), kek.size(), kek.begin());
+  return kek;
+}
+
+void SpoolKekCache::Remember(const catalog::KeySlot& slot, std::string_view secret,
+                             const catalog::Key32& kek) {
+  const auto path = EntryPath(slot);
+  const std::string name = path.filename().string();
+  const auto salt = io::RandomBytes(kSaltSize);
+  const std::string salt_bytes(reinterpret_cast<const char*>(salt.data()), salt.size());
+  const auto key = WrappingKey(secret, salt_bytes, name);
+  if (!key) return;
+  std::string entry(kMagic);
+  entry += salt_bytes;
+  io::Seal(*key, std::string_view(reinterpret_cast<const char*>(kek.data()), kek.size()), name,
+           entry);
+  (void)WriteFileAtomically(path, entry, 0600);  // a cache: failing to write it costs only time
+}
+
+}  // namespace drctl::command

@@ -1,0 +1,32 @@
+// The key-unwrapping cache in the spool (<spool>/kek/): wal push and wal get run once per WAL
+// segment, and scrypt (~0.3 s, 128 MiB by design) would dominate each run. An entry holds one
+// key slot's scrypt output, sealed (AES-256-GCM) under HKDF-SHA256(secret, random salt): it is
+// useless without the secret, and useless for a slot that was removed or re-created (the entry's
+// name binds the slot id, salt and scrypt parameters). Files are 0600 in a 0700 directory on the
+// database host, never in a repository.
+//
+// The trade-off (doc/commands/wal.md): someone who steals an entry AND wants the passphrase can
+// test guesses at HKDF speed instead of scrypt speed. The database host already holds the
+// passphrase source ([encryption]), so this adds no exposure there; repositories are unchanged.
+#pragma once
+
+#include <filesystem>
+
+#include "catalog/key_slot.h"
+
+namespace drctl::command {
+
+class SpoolKekCache final : public catalog::KekCache {
+ public:
+  explicit SpoolKekCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  std::optional<catalog::Key32> Find(const catalog::KeySlot& slot,
+                                     std::string_view secret) override;
+  void Remember(const catalog::KeySlot& slot, std::string_view secret,
+                const catalog::Key32& kek) override;
+
+ private:
+  std::filesystem::path EntryPath(const catalog::KeySlot& slot) const;
+  std::filesystem::path dir_;
+};
+
+}  // namespace drctl::command

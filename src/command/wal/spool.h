@@ -1,0 +1,21 @@
+// The spool ([wal] spool): local state of the WAL commands on the database host. Subdirectories:
+//   archive/  records of segments stored ahead by an async wal push ("<name>.ok")
+//   get/      segments wal get fetched ahead (prefetch), per repository set
+//   stream/   wal stream's segments
+//   kek/      the key-unwrapping cache (kek_cache.h)
+// Everything in it can be deleted at any time: it only saves work. drctl works without it.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include "common/config.h"
+
+namespace drctl::command {
+
+// "<spool>/<sub>", created (mode 0700, parents too) when missing; nullopt when it cannot be
+// created or written (the caller then works without it; the reason is logged at debug level).
+std::optional<std::filesystem::path> SpoolDir(const WalConfig& wal, std::string_view sub);
+
+}  // namespace drctl::command
