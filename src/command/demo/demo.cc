@@ -68,7 +68,12 @@ std::string DefaultConfig(const std::filesystem::path& workdir, int port) {
          (workdir / "passphrase").string() +
          "\"\n\n"
          "[backup]\n"
-         "count_tables = ['public.\"User\"']\n";
+         "count_tables = ['public.\"User\"']\n\n"
+         "[wal]\n"
+         "spool = \"" +
+         (workdir / "spool").string() +
+         "\"\n"
+         "async = true\n";
 }
 
 // What "the data came back" means: each table's rows, in key order, hashed.
@@ -185,6 +190,11 @@ DemoReport RunDemo(const DemoOptions& options,
     // The server (user postgres) archives into the repository: it owns it and the passphrase.
     DRCTL_TRY(ChownToUser(workdir / "repo", ServerUser()));
     DRCTL_TRY(ChownToUser(workdir / "passphrase", ServerUser()));
+    // And the spool its archive_command and restore_command use (push-ahead, prefetch).
+    std::error_code ec;
+    std::filesystem::create_directories(workdir / "spool", ec);
+    std::filesystem::permissions(workdir / "spool", std::filesystem::perms::owner_all, ec);
+    DRCTL_TRY(ChownToUser(workdir / "spool", ServerUser()));
     auto loaded = LoadConfigFile(workdir / "drctl.toml");
     if (!loaded) return std::unexpected(loaded.error());
     config = std::move(*loaded);
