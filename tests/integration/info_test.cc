@@ -93,8 +93,12 @@ class Info : public ::testing::Test {
   }
 
   void PushWal(const std::string& name) {
-    auto pushed = catalog::PushWal(repository_->storage(), repository_->master(), name,
-                                   "content of " + name, Compression{});
+    // Timeline 2 branched from timeline 1 in segment 9.
+    const std::string content = name == "00000002.history"
+                                    ? "1\t0/9800000\tno recovery target specified\n"
+                                    : "content of " + name;
+    auto pushed = catalog::PushWal(repository_->storage(), repository_->master(), name, content,
+                                   Compression{});
     ASSERT_TRUE(pushed.has_value()) << name << ": " << pushed.error().ToString();
   }
 
@@ -188,6 +192,27 @@ TEST_F(Info, ListsBackupsAndWalRangesWithTheGap) {
       {"first": "000000020000000000000009", "last": "000000020000000000000009", "segments": 1}])"));
   EXPECT_EQ(tli2["partial"], 1);
 
+  // Recoverable: from each backup's stop to the end of its continuous WAL, and timeline 2 from
+  // the switch (inside the second backup's window), into its partial segment.
+  const auto& windows = wal["windows"];
+  ASSERT_EQ(windows.size(), 3U) << windows.dump(2);
+  EXPECT_EQ(windows[0]["timeline"], 1);
+  EXPECT_EQ(windows[0]["from"], "backup 20261125T190000Z-a1b2");
+  EXPECT_EQ(windows[0]["from_lsn"], "0/4000100");
+  EXPECT_EQ(windows[0]["from_time_utc"], "2026-11-25T19:01:30Z");
+  EXPECT_EQ(windows[0]["to_lsn"], "0/6000000");
+  EXPECT_EQ(windows[0]["gap_after"], "000000010000000000000006");
+  EXPECT_EQ(windows[1]["from"], "backup 20261126T190000Z-c3d4");
+  EXPECT_EQ(windows[1]["from_lsn"], "0/9000100");
+  EXPECT_EQ(windows[1]["to_lsn"], "0/A000000");
+  EXPECT_EQ(windows[1]["gap_after"], "");
+  EXPECT_EQ(windows[2]["timeline"], 2);
+  EXPECT_EQ(windows[2]["from"], "switch from timeline 1");
+  EXPECT_EQ(windows[2]["from_lsn"], "0/9800000");
+  EXPECT_EQ(windows[2]["from_time_utc"], nullptr);
+  EXPECT_EQ(windows[2]["to_lsn"], "0/A000000");
+  EXPECT_EQ(windows[2]["partial"], "00000002000000000000000A.partial");
+
   auto text = Drctl({"info"});
   ASSERT_EQ(text.exit_status, 0) << text.err;
   const std::string start_wal = "wal 000000010000000000000003";
@@ -205,6 +230,12 @@ TEST_F(Info, ListsBackupsAndWalRangesWithTheGap) {
       "    timeline 1: 000000010000000000000008 .. 000000010000000000000009 (2 segments)\n",
       "    timeline 2: 000000020000000000000009 .. 000000020000000000000009 (1 segment)\n",
       "    timeline 2: history file\n",
+      "  recoverable on timeline 1: from 2026-11-25T19:01:30Z 0/4000100 (backup "
+      "20261125T190000Z-a1b2) to 0/6000000 (WAL archived by ",
+      "; 000000010000000000000006 is missing\n",
+      "  recoverable on timeline 2: from 0/9800000 (switch from timeline 1) to 0/A000000 (WAL "
+      "archived by ",
+      "), then 00000002000000000000000A.partial\n",
   };
   for (const std::string& line : lines) {
     EXPECT_NE(text.out.find(line), std::string::npos) << "missing: " << line << "in:\n" << text.out;

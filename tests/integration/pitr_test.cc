@@ -666,6 +666,14 @@ TEST_F(Pitr, TimelinesFollowLatestOrTheOneNamed) {
   }
   EXPECT_TRUE(history2) << "no history file and segments of timeline 2: "
                         << info_json["repos"][0]["wal"].dump(2);
+  // Both timelines are recoverable: 1 from the backup, 2 from the switch.
+  std::vector<std::string> reachable;
+  for (const auto& w : info_json["repos"][0]["wal"]["windows"]) {
+    reachable.push_back(w["timeline"].dump() + " " + w["from"].get<std::string>());
+  }
+  EXPECT_EQ(reachable,
+            (std::vector<std::string>{"1 backup " + backup_id, "2 switch from timeline 1"}))
+      << info_json["repos"][0]["wal"].dump(2);
 
   // End of the archive, latest timeline: follows timeline 2.
   json latest;

@@ -11,6 +11,7 @@
 #include "catalog/sync.h"
 #include "catalog/wal_ranges.h"
 #include "catalog/wal_store.h"
+#include "command/repo/info_windows.h"
 #include "command/repo/repo_open.h"
 #include "postgres/wal_names.h"
 #include "storage/open.h"
@@ -129,7 +130,7 @@ Status DescribeContents(catalog::Repository& repo, nlohmann::json& j, std::strin
   if (!names) return std::unexpected(names.error());
   std::erase(*names, std::string(kClusterObjectName));
   DescribeWal(catalog::SummarizeWal(*names), j, text);
-  return Ok();
+  return DescribeWindows(repo, *manifests, j["wal"], text);
 }
 
 }  // namespace

@@ -226,6 +226,15 @@ std::optional<std::size_t> PickBackup(const std::vector<catalog::Manifest>& back
   return std::nullopt;
 }
 
+Result<std::vector<StoredWal>> ListStoredWal(storage::Storage& storage) {
+  std::vector<StoredWal> out;
+  DRCTL_TRY(storage.List("wal/", [&](const storage::ObjectInfo& info) {
+    out.push_back({info.key.substr(info.key.rfind('/') + 1), info.mtime});
+    return Ok();
+  }));
+  return out;
+}
+
 WalWindow ContinuousWal(const catalog::Manifest& backup, const std::vector<StoredWal>& stored) {
   std::map<std::uint64_t, std::int64_t> segments;  // on the backup's timeline
   auto start = pg::ParseWalFileName(backup.start_wal);

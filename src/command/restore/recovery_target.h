@@ -59,6 +59,9 @@ struct StoredWal {
 };
 WalWindow ContinuousWal(const catalog::Manifest& backup, const std::vector<StoredWal>& stored);
 
+// The WAL objects of a repository with their mtimes.
+Result<std::vector<StoredWal>> ListStoredWal(storage::Storage& storage);
+
 // Refuses (kPrecondition, naming the window) a time or LSN target the stored WAL cannot reach
 // from `backup`.
 Status CheckWindow(const catalog::Manifest& backup, const RecoveryTarget& target,

@@ -160,16 +160,6 @@ Status CheckObjects(const RestorePlan& plan) {
               "run drctl verify; restore another backup (drctl info lists them)");
 }
 
-// The WAL objects of a repository with their mtimes.
-Result<std::vector<StoredWal>> ListStoredWal(storage::Storage& storage) {
-  std::vector<StoredWal> out;
-  DRCTL_TRY(storage.List("wal/", [&](const storage::ObjectInfo& info) {
-    out.push_back({info.key.substr(info.key.rfind('/') + 1), info.mtime});
-    return Ok();
-  }));
-  return out;
-}
-
 // The backup to restore: --backup ID, or for `latest` the newest readable backup that can reach
 // the target (ARCHITECTURE.md: a damaged newest manifest does not hide the older ones).
 Result<catalog::Manifest> FindBackup(std::vector<OpenedRepo>& repos, const RestoreRequest& request,
