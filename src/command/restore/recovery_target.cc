@@ -237,14 +237,15 @@ Result<std::vector<StoredWal>> ListStoredWal(storage::Storage& storage) {
 
 WalWindow ContinuousWal(const catalog::Manifest& backup, const std::vector<StoredWal>& stored) {
   std::map<std::uint64_t, std::int64_t> segments;  // on the backup's timeline
+  std::map<std::uint64_t, std::int64_t> partials;  // wal stream's current segments
   auto start = pg::ParseWalFileName(backup.start_wal);
   WalWindow window;
   if (!start) return window;
   for (const auto& s : stored) {
     auto parsed = pg::ParseWalFileName(s.name);
-    if (parsed && parsed->kind == pg::WalFileKind::kSegment &&
-        parsed->timeline == start->timeline) {
-      segments[parsed->segment] = s.mtime;
+    if (parsed && parsed->timeline == start->timeline) {
+      if (parsed->kind == pg::WalFileKind::kSegment) segments[parsed->segment] = s.mtime;
+      if (parsed->kind == pg::WalFileKind::kPartial) partials[parsed->segment] = s.mtime;
     }
   }
   std::uint64_t seg = start->segment;
@@ -252,6 +253,11 @@ WalWindow ContinuousWal(const catalog::Manifest& backup, const std::vector<Store
     window.last_segment = pg::SegmentFileName(start->timeline, seg);
     window.last_archived = segments[seg];
     ++seg;
+  }
+  if (auto partial = partials.find(seg); partial != partials.end()) {
+    // wal get serves it in place of the missing segment: replay reaches into it.
+    window.last_segment = pg::SegmentFileName(start->timeline, seg) + ".partial";
+    window.last_archived = partial->second;
   }
   if (segments.upper_bound(seg) != segments.end()) {
     window.gap_after = pg::SegmentFileName(start->timeline, seg);

@@ -49,7 +49,7 @@ std::optional<std::size_t> PickBackup(const std::vector<catalog::Manifest>& back
 // The recoverable window from a backup on its timeline: the WAL stored continuously from the
 // backup's first segment on (`names` as ListWal gives them, with the objects' mtimes).
 struct WalWindow {
-  std::string last_segment;        // the last segment of the continuous run
+  std::string last_segment;        // the last segment of the run ("<seg>.partial" if it ends so)
   std::int64_t last_archived = 0;  // Unix seconds its object was stored (upper bound of its times)
   std::string gap_after;           // the first missing segment after the run ("" if none known)
 };

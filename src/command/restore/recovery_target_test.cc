@@ -90,6 +90,25 @@ TEST(RecoveryTargetTest, PicksTheNewestBackupThatEndsBeforeTheTarget) {
   EXPECT_EQ(PickBackup(backups, t), 1U);
 }
 
+TEST(RecoveryTargetTest, AStreamedPartialSegmentExtendsTheWindow) {
+  const catalog::Manifest b = Backup(1000, 0x2000100, 700);
+  const std::vector<StoredWal> stored = {{"000000010000000000000002", 1001},
+                                         {"000000010000000000000003", 1100},
+                                         {"000000010000000000000004.partial", 1500}};
+  const WalWindow w = ContinuousWal(b, stored);
+  EXPECT_EQ(w.last_segment, "000000010000000000000004.partial");
+  EXPECT_EQ(w.last_archived, 1500);
+  RecoveryTarget t;
+  t.kind = TargetKind::kTime;
+  t.time_micros = 1450 * 1000000LL;
+  EXPECT_TRUE(CheckWindow(b, t, w, "local").has_value());
+  t.kind = TargetKind::kLsn;
+  t.lsn = 0x4000100;
+  EXPECT_TRUE(CheckWindow(b, t, w, "local").has_value());
+  t.lsn = 0x5000100;
+  EXPECT_FALSE(CheckWindow(b, t, w, "local").has_value());
+}
+
 TEST(RecoveryTargetTest, WindowEndsAtTheFirstGapAndRefusesTargetsPastIt) {
   const catalog::Manifest b = Backup(1000, 0x2000100, 700);
   const std::vector<StoredWal> stored = {
