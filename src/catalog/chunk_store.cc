@@ -27,6 +27,13 @@ Status ChunkStore::LoadIndexes() {
   return Ok();
 }
 
+std::optional<ChunkLocation> ChunkStore::Locate(const ChunkId& id) const {
+  std::lock_guard lock(mu_);
+  auto it = known_.find(id);
+  if (it == known_.end()) return std::nullopt;
+  return it->second;
+}
+
 bool ChunkStore::Contains(const ChunkId& id) const {
   std::lock_guard lock(mu_);
   return known_.contains(id);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -68,6 +69,8 @@ class ChunkStore {
   Status LoadIndexes();
 
   bool Contains(const ChunkId& id) const;
+  // Where the indexes say a chunk is (nullopt if no index names it).
+  std::optional<ChunkLocation> Locate(const ChunkId& id) const;
   std::size_t size() const;
 
   // Stores `chunk` unless the repository has it; returns its id. Thread-safe.

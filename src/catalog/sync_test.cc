@@ -44,6 +44,30 @@ TEST(CopyMissing, SiblingRepositoryReadsCopiedChunksWithoutDecryptingThem) {
   EXPECT_EQ(again->objects_missing, 0U) << "nothing left to copy";
 }
 
+TEST(CopyMissing, WalThenManifestsAfterTheChunksAndAGrownPartialAgain) {
+  auto a = storage::NewMemoryStorage("a");
+  auto b = storage::NewMemoryStorage("b");
+  const storage::WriteOptions w{.durable = true};
+  ASSERT_TRUE(a->Write("packs/00/0011", "pack", w).has_value());
+  ASSERT_TRUE(a->Write("index/0011", "index", w).has_value());
+  ASSERT_TRUE(a->Write("backups/20261126T000000Z-abcd.manifest", "manifest", w).has_value());
+  ASSERT_TRUE(a->Write("wal/00000001/000000010000000000000003", "segment", w).has_value());
+  ASSERT_TRUE(a->Write("wal/00000001/000000010000000000000004.partial", "short", w).has_value());
+  std::vector<std::string> order;
+  ASSERT_TRUE(CopyMissing(*a, *b, false, [&](const std::string& k) { order.push_back(k); }));
+  EXPECT_EQ(order, (std::vector<std::string>{"packs/00/0011", "index/0011",
+                                             "wal/00000001/000000010000000000000003",
+                                             "wal/00000001/000000010000000000000004.partial",
+                                             "backups/20261126T000000Z-abcd.manifest"}));
+  // The partial grows in a: copied again; an equal one is not.
+  ASSERT_TRUE(
+      a->Write("wal/00000001/000000010000000000000004.partial", "longer now", w).has_value());
+  auto again = CopyMissing(*a, *b, false);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->objects_copied, 1U);
+  EXPECT_EQ(b->Read("wal/00000001/000000010000000000000004.partial").value(), "longer now");
+}
+
 TEST(CopyMissing, InterruptedCopyLeavesTheTargetValid) {
   const MasterKey master = MasterKey::Generate();
   auto a = storage::NewMemoryStorage("a");
