@@ -13,6 +13,15 @@ nlohmann::json Optional(const std::optional<int>& v) {
 
 }  // namespace
 
+nlohmann::json DrillJson(const DrillConfig& d) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : d.checks) {
+    checks.push_back(
+        {{"name", c.name}, {"database", c.database}, {"query", c.query}, {"expect", c.expect}});
+  }
+  return {{"directory", d.directory.string()}, {"check", checks}};
+}
+
 nlohmann::json ConfigToJson(const Config& c) {
   nlohmann::json repos = nlohmann::json::array();
   for (const auto& r : c.repos) {
@@ -53,6 +62,7 @@ nlohmann::json ConfigToJson(const Config& c) {
         {"slot", c.wal.slot},
         {"application_name", c.wal.application_name},
         {"synchronous", std::string(SyncModeName(c.wal.synchronous))}}},
+      {"drill", DrillJson(c.drill)},
       {"retention",
        {{"keep_last", Optional(c.retention.keep_last)},
         {"hourly", Optional(c.retention.hourly)},

@@ -360,6 +360,39 @@ Status ReadWal(const toml::table& t, const Path& file, WalConfig& out) {
   return r.Finish();
 }
 
+Status ReadDrill(const toml::table& t, const Path& file, DrillConfig& out) {
+  TableReader r(t, "drill", file);
+  std::string directory;
+  DRCTL_TRY(r.String("directory", directory));
+  if (!directory.empty()) out.directory = directory;
+  r.Allow("check");
+  if (const toml::node* node = t.get("check"); node != nullptr) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      return Fail(ErrorCode::kConfig,
+                  file.string() + ":" + std::to_string(node->source().begin.line) +
+                      ": 'drill.check' must be an array of tables",
+                  "write each check as a [[drill.check]] section with name, query and expect");
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      DrillCheck check;
+      TableReader c(*array->get(i)->as_table(), "drill.check[" + std::to_string(i + 1) + "]", file);
+      DRCTL_TRY(c.String("name", check.name, true));
+      DRCTL_TRY(c.String("database", check.database));
+      DRCTL_TRY(c.String("query", check.query, true));
+      const toml::node* expect = array->get(i)->as_table()->get("expect");
+      if (expect != nullptr && expect->is_string() && expect->as_string()->get().empty()) {
+        c.Allow("expect");  // an empty expected result is allowed (an empty string)
+      } else {
+        DRCTL_TRY(c.String("expect", check.expect, true));
+      }
+      DRCTL_TRY(c.Finish());
+      out.checks.push_back(std::move(check));
+    }
+  }
+  return r.Finish();
+}
+
 Status ReadRetention(const toml::table& t, const Path& file, RetentionConfig& out) {
   TableReader r(t, "retention", file);
   constexpr int kMax = 100000;
@@ -468,6 +501,7 @@ Result<Config> ParseConfig(std::string_view text, const std::filesystem::path& s
   DRCTL_TRY(Section(top, root, "encryption", source, config.encryption, ReadEncryption));
   DRCTL_TRY(Section(top, root, "backup", source, config.backup, ReadBackup));
   DRCTL_TRY(Section(top, root, "wal", source, config.wal, ReadWal));
+  DRCTL_TRY(Section(top, root, "drill", source, config.drill, ReadDrill));
   DRCTL_TRY(Section(top, root, "retention", source, config.retention, ReadRetention));
   DRCTL_TRY(Section(top, root, "objectives", source, config.objectives, ReadObjectives));
   DRCTL_TRY(Section(top, root, "schedule", source, config.schedule, ReadSchedule));

@@ -82,6 +82,21 @@ struct WalConfig {
 std::string_view SyncModeName(SyncMode mode);
 Result<SyncMode> ParseSyncMode(std::string_view text);
 
+// One operator check a drill runs on the restored instance: `query`'s first column of its first
+// row, as text, must equal `expect`.
+struct DrillCheck {
+  std::string name;
+  std::string database = "postgres";
+  std::string query;
+  std::string expect;
+};
+
+// [drill] and its [[drill.check]] tables.
+struct DrillConfig {
+  std::filesystem::path directory = "/var/tmp/drctl-drill";  // scratch instances go below it
+  std::vector<DrillCheck> checks;
+};
+
 struct RetentionConfig {
   std::optional<int> keep_last, hourly, daily, weekly, monthly, yearly;
   std::optional<Seconds> pitr;
@@ -116,6 +131,7 @@ struct Config {
   EncryptionConfig encryption;
   BackupConfig backup;
   WalConfig wal;
+  DrillConfig drill;
   RetentionConfig retention;
   ObjectivesConfig objectives;
   ScheduleConfig schedule;

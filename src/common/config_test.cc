@@ -129,6 +129,31 @@ synchronous = "repository"
   EXPECT_EQ(c->wal.synchronous, SyncMode::kRepository);
 }
 
+TEST(Config, DrillChecks) {
+  auto c = ParseConfig(R"(
+[drill]
+directory = "/srv/drills"
+[[drill.check]]
+name = "users exist"
+query = 'SELECT count(*) > 0 FROM "User"'
+expect = "t"
+[[drill.check]]
+name = "orders db"
+database = "erp"
+query = "SELECT 1"
+expect = "1"
+)",
+                       "x.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->drill.directory, "/srv/drills");
+  ASSERT_EQ(c->drill.checks.size(), 2U);
+  EXPECT_EQ(c->drill.checks[0].name, "users exist");
+  EXPECT_EQ(c->drill.checks[0].database, "postgres");
+  EXPECT_EQ(c->drill.checks[0].query, "SELECT count(*) > 0 FROM \"User\"");
+  EXPECT_EQ(c->drill.checks[1].database, "erp");
+  EXPECT_EQ(c->drill.checks[1].expect, "1");
+}
+
 // Each broken file: the error is kConfig and names the file, the line and the key.
 void ExpectConfigError(std::string_view text, std::string_view expected_fragment) {
   auto c = ParseConfig(text, "broken.toml");
@@ -165,6 +190,12 @@ TEST(ConfigErrors, BadWalKeys) {
                     "broken.toml:2: key 'wal.synchronous' unknown synchronous mode 'yes'");
   ExpectConfigError("[wal]\npartial_interval = \"0s\"\n",
                     "'wal.partial_interval' must be at least 1s");
+}
+
+TEST(ConfigErrors, DrillCheckNeedsAQuery) {
+  ExpectConfigError("[drill]\n[[drill.check]]\nname = \"x\"\nexpect = \"1\"\n",
+                    "'drill.check[1].query'");
+  ExpectConfigError("[drill]\ncheck = 3\n", "'drill.check' must be an array of tables");
 }
 
 TEST(ConfigErrors, BadDuration) {

@@ -11,6 +11,7 @@
 #include "catalog/sync.h"
 #include "catalog/wal_ranges.h"
 #include "catalog/wal_store.h"
+#include "command/drill/drill_report.h"
 #include "command/repo/info_windows.h"
 #include "command/repo/repo_open.h"
 #include "postgres/wal_names.h"
@@ -104,6 +105,31 @@ void DescribeWal(const catalog::WalSummary& wal, nlohmann::json& j, std::string&
               {"unrecognized", wal.unrecognized}};
 }
 
+// The last drills (their reports in the repository).
+Status DescribeDrills(catalog::Repository& repo, nlohmann::json& j, std::string& text) {
+  std::vector<std::string> damaged;
+  auto reports = LatestDrillReports(repo.storage(), repo.master(), 5, &damaged);
+  if (!reports) return std::unexpected(reports.error());
+  nlohmann::json drills = nlohmann::json::array();
+  text += fmt::format("  drills: {} shown (newest first)\n", reports->size());
+  for (const auto& r : *reports) {
+    const auto timings = r.value("timings", nlohmann::json::object());
+    drills.push_back({{"drill_id", r.value("drill_id", "")},
+                      {"started_utc", r.value("started_utc", "")},
+                      {"ok", r.value("ok", false)},
+                      {"backup_id", r.value("backup_id", "")},
+                      {"target", r.value("target", "")},
+                      {"rto_seconds", timings.value("rto_seconds", 0.0)}});
+    text += fmt::format("    {}  {}  {}  backup {}  rto {:.1f}s\n", r.value("drill_id", ""),
+                        r.value("ok", false) ? "passed" : "FAILED", r.value("target", ""),
+                        r.value("backup_id", "-"), timings.value("rto_seconds", 0.0));
+  }
+  for (const auto& d : damaged) text += "    DAMAGED drill report " + d + "\n";
+  j["drills"] = drills;
+  j["damaged_drill_reports"] = damaged;
+  return Ok();
+}
+
 // Backups and WAL of an opened repository into `j` and `text`. Damaged manifests are listed,
 // not fatal; an error reading the repository itself is returned.
 Status DescribeContents(catalog::Repository& repo, nlohmann::json& j, std::string& text) {
@@ -130,7 +156,8 @@ Status DescribeContents(catalog::Repository& repo, nlohmann::json& j, std::strin
   if (!names) return std::unexpected(names.error());
   std::erase(*names, std::string(kClusterObjectName));
   DescribeWal(catalog::SummarizeWal(*names), j, text);
-  return DescribeWindows(repo, *manifests, j["wal"], text);
+  DRCTL_TRY(DescribeWindows(repo, *manifests, j["wal"], text));
+  return DescribeDrills(repo, j, text);
 }
 
 }  // namespace
