@@ -53,6 +53,7 @@ std::vector<RecoverableWindow> RecoverableWindows(
     }
   }
   std::vector<const catalog::Manifest*> sorted;
+  sorted.reserve(backups.size());
   for (const auto& b : backups) sorted.push_back(&b);
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->stop_lsn < b->stop_lsn; });

@@ -42,7 +42,7 @@ struct Source {
 
 class Fetcher {
  public:
-  Fetcher(const Config& config, std::vector<const RepoConfig*> repos) : config_(config) {
+  Fetcher(const Config& config, const std::vector<const RepoConfig*>& repos) : config_(config) {
     if (auto dir = SpoolDir(config.wal, "kek")) cache_.emplace(*dir);
     for (const RepoConfig* r : repos) sources_.push_back(Source{r, std::nullopt, std::nullopt});
   }

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "catalog/wal_store.h"
@@ -234,7 +235,8 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
     return std::unexpected(error);
   }
   for (const auto& [repo, result] : mine.stored) {
-    out.text += repo + ": " + name + (result.already_stored ? " already stored\n" : " stored\n");
+    out.text +=
+        fmt::format("{}: {} {}\n", repo, name, result.already_stored ? "already stored" : "stored");
     out.json["repos"].push_back({{"name", repo},
                                  {"already_stored", result.already_stored},
                                  {"bytes", result.stored_bytes}});
