@@ -230,11 +230,11 @@ TEST_F(Info, ListsBackupsAndWalRangesWithTheGap) {
       "    timeline 1: 000000010000000000000008 .. 000000010000000000000009 (2 segments)\n",
       "    timeline 2: 000000020000000000000009 .. 000000020000000000000009 (1 segment)\n",
       "    timeline 2: history file\n",
-      "  recoverable on timeline 1: from 2026-11-25T19:01:30Z 0/4000100 (backup "
-      "20261125T190000Z-a1b2) to 0/6000000 (WAL archived by ",
+      std::string("  recoverable on timeline 1: from 2026-11-25T19:01:30Z 0/4000100 (backup ") +
+          "20261125T190000Z-a1b2) to 0/6000000 (WAL archived by ",
       "; 000000010000000000000006 is missing\n",
-      "  recoverable on timeline 2: from 0/9800000 (switch from timeline 1) to 0/A000000 (WAL "
-      "archived by ",
+      std::string("  recoverable on timeline 2: from 0/9800000 (switch from timeline 1) to ") +
+          "0/A000000 (WAL archived by ",
       "), then 00000002000000000000000A.partial\n",
   };
   for (const std::string& line : lines) {

@@ -180,7 +180,7 @@ std::vector<std::string> MakeReadySegments(const std::filesystem::path& wal_dir,
     }
     std::memcpy(content.data() + 24, "SYSIDSYS", 8);
     std::ofstream(wal_dir / name, std::ios::binary) << content;
-    std::ofstream(wal_dir / "archive_status" / (std::string(name) + ".ready"));
+    std::ofstream ready(wal_dir / "archive_status" / (std::string(name) + ".ready"));
     names.emplace_back(name);
   }
   return names;
@@ -341,7 +341,7 @@ TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
                    std::filesystem::perms::others_exec | std::filesystem::perms::group_read |
                    std::filesystem::perms::others_read);
   ASSERT_TRUE(ChownToUser(root_, "postgres").has_value());
-  std::ofstream(root_ / "down");
+  { std::ofstream down(root_ / "down"); }
   ASSERT_TRUE(
       conn_->Exec("ALTER SYSTEM SET archive_command = '" + wrapper.string() + " %p'").has_value());
   ASSERT_TRUE(conn_->Exec("SELECT pg_reload_conf()").has_value());
