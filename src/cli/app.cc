@@ -9,9 +9,13 @@
 #include "cli/output.h"
 #include "command/backup/backup_command.h"
 #include "command/demo/demo.h"
+#include "command/drill/drill_command.h"
+#include "command/expire/expire_command.h"
 #include "command/repo/repo_commands.h"
 #include "command/restore/restore_command.h"
+#include "command/verify/verify_command.h"
 #include "command/wal/wal_commands.h"
+#include "command/wal/wal_stream.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -179,7 +183,7 @@ int Main(int argc, char** argv) {
   repo_sync->add_option("--from", sync_options.from, "source repository (default: all)");
   repo_sync->add_option("--to", sync_options.to, "target repository (default: all)");
   repo_sync->add_flag("--dry-run", sync_options.dry_run, "only count what is missing");
-  auto* wal_cmd = app.add_subcommand("wal", "WAL archiving: archive_command and restore_command");
+  auto* wal_cmd = app.add_subcommand("wal", "WAL: archive_command, restore_command, streaming");
   wal_cmd->require_subcommand(1);
   std::string wal_path;
   std::string wal_name;
@@ -193,6 +197,10 @@ int Main(int argc, char** argv) {
   wal_get->add_option("name", wal_name, "the file name PostgreSQL asks for (%f)")->required();
   wal_get->add_option("destination", wal_dest, "where to write it (%p)")->required();
   wal_get->add_option("--repo", repo_name, "only this repository");
+  command::WalStreamOptions stream_options;
+  auto* wal_stream = wal_cmd->add_subcommand(
+      "stream", "stream WAL over replication into the repositories until SIGINT/SIGTERM");
+  wal_stream->add_option("--repo", stream_options.repo, "only this repository");
   command::BackupOptions backup_options;
   bool no_progress = false;
   auto* backup = app.add_subcommand(
@@ -242,6 +250,33 @@ int Main(int argc, char** argv) {
                     "start the restored server and wait until recovery reaches the target");
   restore->add_option("--port", restore_options.port, "port for --start (default: configured)");
 
+  command::ExpireOptions expire_options;
+  auto* expire = app.add_subcommand(
+      "expire", "apply [retention]: delete expired backups, unneeded WAL, unreferenced packs");
+  expire->add_option("--repo", expire_options.repo, "only this repository");
+  expire->add_flag("--dry-run", expire_options.dry_run, "print the plan, delete nothing");
+
+  command::VerifyOptions verify_options;
+  auto* verify = app.add_subcommand(
+      "verify", "prove the repositories restorable: manifests, chunks, packs, WAL, copies");
+  verify->add_option("--repo", verify_options.repo, "only this repository");
+  verify->add_flag("--full", verify_options.full,
+                   "read everything, also what an earlier verify proved and is unchanged");
+
+  command::DrillOptions drill_options;
+  std::uint64_t drill_seed = 0;
+  auto* drill = app.add_subcommand(
+      "drill", "restore test: restore into a scratch instance, check it, measure the RTO");
+  drill->add_option("--repo", drill_options.repo, "read only this repository");
+  drill->add_option("--backup", drill_options.backup, "backup id, or latest")
+      ->default_str("latest");
+  drill->add_flag("--random", drill_options.random,
+                  "a random backup and a random moment of its recoverable window");
+  auto* seed_option = drill->add_option("--seed", drill_seed, "seed for --random (replays one)");
+  drill->add_flag("--immediate", drill_options.immediate,
+                  "recover only to the backup's consistency point (row counts compared exactly)");
+  drill->add_flag("--keep", drill_options.keep, "leave the instance running for a human");
+
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
 
@@ -290,6 +325,10 @@ int Main(int argc, char** argv) {
     return WithConfig(g, out,
                       [&](const Config& c) { return command::WalPush(c, wal_path, repo_name); });
   }
+  if (*wal_stream) {
+    return WithConfig(g, out,
+                      [&](const Config& c) { return command::WalStream(c, stream_options); });
+  }
   if (*wal_get) {
     auto config = LoadConfig(g);
     if (!config) return out.Error(config.error());
@@ -317,6 +356,16 @@ int Main(int argc, char** argv) {
     }
     return WithConfig(g, out,
                       [&](const Config& c) { return command::Restore(c, restore_options); });
+  }
+  if (*expire) {
+    return WithConfig(g, out, [&](const Config& c) { return command::Expire(c, expire_options); });
+  }
+  if (*drill) {
+    if (*seed_option) drill_options.seed = drill_seed;
+    return WithConfig(g, out, [&](const Config& c) { return command::Drill(c, drill_options); });
+  }
+  if (*verify) {
+    return WithConfig(g, out, [&](const Config& c) { return command::Verify(c, verify_options); });
   }
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });

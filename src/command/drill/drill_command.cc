@@ -14,7 +14,7 @@
 #include "command/repo/repo_open.h"
 #include "command/restore/recovery_target.h"
 #include "command/restore/restore_command.h"
-#include "command/restore/restore_start.h"
+#include "command/verify/verify_command.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "postgres/backup_session.h"
@@ -101,18 +101,12 @@ Result<Choice> Choose(const Config& config, const DrillOptions& options, std::ui
 
 // The restored instance is isolated: no archiving into production's repository, no TCP, no
 // synchronous standby to wait for (pg_amcheck --install-missing writes).
-Status Isolate(const fs::path& pgdata) {
-  std::ofstream conf(pgdata / "postgresql.auto.conf", std::ios::app);
-  conf << "\n# drctl drill: an isolated instance\n"
-          "archive_mode = 'off'\n"
-          "listen_addresses = ''\n"
-          "synchronous_standby_names = ''\n"
-          "primary_conninfo = ''\n";
-  conf.flush();
-  if (!conf)
-    return Fail(ErrorCode::kIo, "cannot write " + (pgdata / "postgresql.auto.conf").string());
-  return Ok();
-}
+constexpr const char* kIsolation =
+    "# drctl drill: an isolated instance\n"
+    "archive_mode = 'off'\n"
+    "listen_addresses = ''\n"
+    "synchronous_standby_names = ''\n"
+    "primary_conninfo = ''\n";
 
 std::string Quoted(const std::string& table) {
   // "schema.name" as the manifest keeps it, already quoted where needed (e.g. public."User").
@@ -158,55 +152,76 @@ Result<CommandOutput> Drill(const Config& config, const DrillOptions& options) {
     return ok;
   };
 
+  // The repository first: damage a restore might not notice would make a drill pass for the wrong
+  // reason (a damaged newest manifest hides that backup; a WAL gap ends recovery early, quietly).
+  // Incremental: what an earlier verify proved is not read again.
+  {
+    VerifyOptions vo;
+    vo.repo = options.repo;
+    auto verified = Verify(config, vo);
+    if (!verified) {
+      step("repository", false, verified.error().ToString());
+    } else if (verified->failure) {
+      std::string detail = verified->failure->message() + ":";
+      for (const auto& r : verified->json["repos"]) {
+        for (const auto& p : r["problems"]) {
+          detail += " [" + r.value("name", "") + "] " + p.value("kind", "") + " " +
+                    p.value("object", "") + ": " + p.value("message", "") + ";";
+        }
+      }
+      step("repository", false, detail);
+    } else {
+      step("repository", true, "verify: restorable, every check passed");
+    }
+  }
+
   auto choice = Choose(config, options, seed);
   if (step("choose", choice.has_value(), choice ? choice->why : choice.error().ToString())) {
     report["target"] = DescribeTarget(choice->target);
-    RestoreOptions ro;
-    ro.request.pgdata = pgdata;
-    ro.request.backup = choice->backup;
-    ro.request.repo = options.repo;
-    ro.request.target = choice->target;
-    ro.progress = false;
-    ro.owner = owner;
-    ro.drctl_binary = options.drctl_binary;
-    const auto t0 = Clock::now();
-    auto restored = Restore(config, ro);
-    restore_seconds = Since(t0);
-    if (step("restore", restored.has_value(),
-             restored ? fmt::format("backup {} from repo '{}' in {:.1f}s",
-                                    restored->json.value("backup_id", ""),
-                                    restored->json.value("repo", ""), restore_seconds)
-                      : restored.error().ToString())) {
-      repo_name = restored->json.value("repo", "");
-      backup_id = restored->json.value("backup_id", "");
-      report["backup_id"] = backup_id;
-      report["repo"] = repo_name;
-      auto free_port = FreeLoopbackPort();
-      Status isolated = Isolate(pgdata);
-      if (step("isolate", free_port.has_value() && isolated.has_value(),
-               isolated ? "archive_mode off, no TCP, no synchronous standby"
-                        : isolated.error().ToString())) {
-        port = *free_port;
-        StartRequest start;
-        start.pgdata = pgdata;
-        start.bindir = *bindir;
-        start.os_user = owner;
-        start.port = port;
-        start.conninfo = config.postgres.conninfo;
-        start.target = choice->target;
-        start.timeout = std::chrono::duration_cast<std::chrono::seconds>(config.objectives.rto) * 2;
-        const auto t1 = Clock::now();
-        auto server = StartRestored(start);
-        recovery_seconds = Since(t1);
-        running = fs::exists(pgdata / "postmaster.pid");
-        if (step("recovery", server.has_value(),
-                 server ? fmt::format("{} in {:.1f}s{}", server->state, recovery_seconds,
-                                      server->stop_detail.empty() ? "" : "; " + server->stop_detail)
-                        : server.error().ToString())) {
-          report["recovery"] = {{"state", server->state},
-                                {"stop", server->stop_detail},
-                                {"last_transaction", server->last_transaction}};
-        }
+    auto free_port = FreeLoopbackPort();
+    if (step("port", free_port.has_value(),
+             free_port ? "instance on port " + std::to_string(*free_port)
+                       : free_port.error().ToString())) {
+      port = *free_port;
+      RestoreOptions ro;
+      ro.request.pgdata = pgdata;
+      ro.request.backup = choice->backup;
+      ro.request.repo = options.repo;
+      ro.request.target = choice->target;
+      ro.progress = false;
+      ro.owner = owner;
+      ro.drctl_binary = options.drctl_binary;
+      ro.start = true;
+      ro.port = port;
+      ro.extra_settings = kIsolation;
+      const auto t0 = Clock::now();
+      auto restored = Restore(config, ro);
+      const double total = Since(t0);
+      running = fs::exists(pgdata / "postmaster.pid");
+      if (restored) {
+        restore_seconds = restored->json.value("duration_seconds", 0.0);
+        recovery_seconds = std::max(0.0, total - restore_seconds);
+        repo_name = restored->json.value("repo", "");
+        backup_id = restored->json.value("backup_id", "");
+        report["backup_id"] = backup_id;
+        report["repo"] = repo_name;
+        step("restore", true,
+             fmt::format("backup {} from repo '{}' in {:.1f}s, isolated (no archiving, no TCP)",
+                         backup_id, repo_name, restore_seconds));
+        const auto started_json = restored->json.value("started", nlohmann::json::object());
+        report["recovery"] = {{"state", started_json.value("state", "")},
+                              {"stop", started_json.value("recovery_stop", "")},
+                              {"last_transaction", started_json.value("last_transaction", "")}};
+        step("recovery", started_json.value("state", "") == "promoted",
+             fmt::format("{} in {:.1f}s{}", started_json.value("state", ""), recovery_seconds,
+                         started_json.value("recovery_stop", "").empty()
+                             ? ""
+                             : "; " + started_json.value("recovery_stop", "")));
+      } else {
+        // Starting and recovering fails as postgres or timeout; anything else is the restore.
+        const ErrorCode code = restored.error().code();
+        const bool in_recovery = code == ErrorCode::kPostgres || code == ErrorCode::kTimeout;
+        step(in_recovery ? "recovery" : "restore", false, restored.error().ToString());
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "command/restore/restore_command.h"
 
+#include <fstream>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <pwd.h>
@@ -197,6 +199,13 @@ Result<CommandOutput> Restore(const Config& config, const RestoreOptions& option
 
   if (!restore_command.empty()) {
     DRCTL_TRY(WriteRecoveryConfig(plan->pgdata, options.request.target, restore_command));
+  }
+  if (!options.extra_settings.empty()) {
+    const fs::path conf = plan->pgdata / "postgresql.auto.conf";
+    std::ofstream out(conf, std::ios::app);
+    out << "\n" << options.extra_settings;
+    out.flush();
+    if (!out) return Fail(ErrorCode::kIo, "cannot write " + conf.string());
   }
   if (!owner.empty()) {
     DRCTL_TRY(ChownToUser(plan->pgdata, owner));

@@ -25,6 +25,9 @@ struct RestoreOptions {
   // The drctl binary restore_command runs (empty: this one, /proc/self/exe). The server's user
   // must be able to run it: the demo passes a copy in its workspace.
   std::string drctl_binary;
+  // Lines appended to postgresql.auto.conf before the server starts (drctl drill isolates its
+  // instance: no archiving, no TCP). Empty: none.
+  std::string extra_settings;
 };
 
 Result<CommandOutput> Restore(const Config& config, const RestoreOptions& options);

@@ -1,9 +1,9 @@
 // The spool ([wal] spool): local state of the WAL commands on the database host. Subdirectories:
 //   archive/  records of segments stored ahead by an async wal push ("<name>.ok")
 //   get/      segments wal get fetched ahead (prefetch), per repository set
-//   stream/   wal stream's segments
+//   stream/   wal stream's segments (WAL that may not be stored anywhere else yet: keep it)
 //   kek/      the key-unwrapping cache (kek_cache.h)
-// Everything in it can be deleted at any time: it only saves work. drctl works without it.
+// Everything but stream/ can be deleted at any time: it only saves work. drctl works without it.
 #pragma once
 
 #include <filesystem>
