@@ -3,6 +3,7 @@
 #include "catalog/bytes.h"
 #include "io/cipher.h"
 #include "io/compress.h"
+#include "io/hash.h"
 
 namespace drctl::catalog {
 namespace {
@@ -26,7 +27,8 @@ std::string Aad(std::string_view key) { return std::string(kInfo) + " " + std::s
 // nothing. Stored in the clear part of the object to compare content without decrypting.
 io::Digest ContentId(const MasterKey& master, std::string_view file_name,
                      std::string_view content) {
-  return master.IdOf(std::string(file_name) + '\0' + std::string(content));
+  const std::array<std::string_view, 3> parts = {file_name, std::string_view("\0", 1), content};
+  return io::HmacSha256(master.id_key, parts);
 }
 
 std::string Encode(const MasterKey& master, std::string_view file_name, std::string_view content,

@@ -9,8 +9,8 @@
 
 namespace drctl {
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
-                           mode_t mode) {
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content, mode_t mode,
+                           bool durable) {
   const std::string temp = path.string() + ".drctl-tmp";
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Fail(ErrorCode::kIo, "cannot create " + temp + ": " + std::strerror(errno));
@@ -26,7 +26,7 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
     }
     done += static_cast<std::size_t>(n);
   }
-  const bool synced = fsync(fd) == 0;
+  const bool synced = !durable || fsync(fd) == 0;
   const int sync_err = errno;
   close(fd);
   if (!synced || rename(temp.c_str(), path.c_str()) != 0) {

@@ -13,7 +13,9 @@
 namespace drctl {
 
 // kIo naming the file on any failure.
+// `durable` false skips the fsync (the file is still complete or absent, but may be lost in a
+// crash): for files that can be fetched again, like WAL handed to a recovering server.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view content,
-                           mode_t mode = 0600);
+                           mode_t mode = 0600, bool durable = true);
 
 }  // namespace drctl

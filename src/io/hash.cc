@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <cstdlib>
+#include <memory>
 
 namespace drctl::io {
 namespace {
@@ -30,6 +32,28 @@ Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data) {
            &len) == nullptr) {
     std::abort();
   }
+  return out;
+}
+
+Digest HmacSha256(std::span<const std::uint8_t> key, std::span<const std::string_view> parts) {
+  std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
+                                                        &EVP_MAC_free);
+  if (!mac) std::abort();
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_new(mac.get()),
+                                                                &EVP_MAC_CTX_free);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) std::abort();
+  for (const auto part : parts) {
+    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
+                       part.size()) != 1) {
+      std::abort();
+    }
+  }
+  Digest out{};
+  std::size_t len = 0;
+  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1) std::abort();
   return out;
 }
 

@@ -18,6 +18,8 @@ using Digest = std::array<std::uint8_t, 32>;
 
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::span<const std::uint8_t> key, std::string_view data);
+// HMAC-SHA256 of the concatenation of `parts`, without concatenating them in memory.
+Digest HmacSha256(std::span<const std::uint8_t> key, std::span<const std::string_view> parts);
 std::array<std::uint8_t, 16> Md5(std::string_view data);
 
 // Incremental SHA-256 for streams. Not thread-safe.

@@ -30,4 +30,13 @@ TEST(Md5AndBase64, ContentMd5OfEmptyBody) {
 }
 
 }  // namespace
+TEST(Hash, HmacOfPartsEqualsHmacOfTheConcatenation) {
+  const std::array<std::uint8_t, 4> key = {1, 2, 3, 4};
+  const std::string a = "segment name";
+  const std::string b(100000, 'w');
+  const std::array<std::string_view, 3> parts = {a, std::string_view("\0", 1), b};
+  EXPECT_EQ(HmacSha256(key, parts), HmacSha256(key, a + std::string(1, '\0') + b));
+  EXPECT_NE(HmacSha256(key, parts), HmacSha256(key, a + b));
+}
+
 }  // namespace drctl::io

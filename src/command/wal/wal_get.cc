@@ -125,7 +125,7 @@ Status Deliver(const fs::path& spooled, const fs::path& destination) {
   std::ostringstream buf;
   buf << in.rdbuf();
   if (!in) return Fail(ErrorCode::kIo, "cannot read prefetched " + spooled.string());
-  DRCTL_TRY(WriteFileAtomically(destination, buf.str()));
+  DRCTL_TRY(WriteFileAtomically(destination, buf.str(), 0600, false));
   std::error_code ec;
   fs::remove(spooled, ec);
   return Ok();
@@ -148,8 +148,7 @@ void Prune(const fs::path& dir, const std::string& name) {
 // The background part: fetch the `count` segments after `name` that are not in `dir` yet.
 void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& after, int count,
               int jobs) {
-  const int lock = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) return;  // another prefetcher runs
+  // The caller (StartPrefetch) took the prefetch lock before the fork; it is held until exit.
   std::vector<std::string> wanted;
   for (int i = 1; i <= count; ++i) {
     const std::string next =
@@ -167,7 +166,8 @@ void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& afte
         if (got.error().code() == ErrorCode::kNotFound) end_of_archive = true;
         continue;
       }
-      (void)WriteFileAtomically(dir / wanted[i], got->second);
+      // A cache: complete or absent, never fsynced (it can be fetched again).
+      (void)WriteFileAtomically(dir / wanted[i], got->second, 0600, false);
     }
   };
   std::vector<std::jthread> threads;
@@ -179,9 +179,22 @@ void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& afte
 // only). Called while this process is single-threaded.
 void StartPrefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& after, int count,
                    int jobs) {
+  // One prefetcher at a time: when one runs, nothing to start (and no fork). The lock belongs to
+  // the open file description, which the background process inherits; this process closes its
+  // descriptor and the lock lives on there until the prefetcher exits.
+  const int lock = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return;
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock);
+    return;
+  }
   const pid_t child = ::fork();
-  if (child < 0) return;
+  if (child < 0) {
+    ::close(lock);
+    return;
+  }
   if (child > 0) {
+    ::close(lock);
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
@@ -219,7 +232,8 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
   } else {
     auto got = fetcher.Fetch(name, segment);
     if (!got) return std::unexpected(got.error());
-    DRCTL_TRY(WriteFileAtomically(destination, got->second));
+    // Not fsynced: PostgreSQL reads it at once and fetches it again after a crash.
+    DRCTL_TRY(WriteFileAtomically(destination, got->second, 0600, false));
     out.text = name + " from " + got->first + "\n";
     out.json = {{"ok", true}, {"file", name}, {"repo", got->first}, {"bytes", got->second.size()}};
   }
