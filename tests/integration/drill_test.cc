@@ -18,6 +18,7 @@
 #include "common/temp_dir.h"
 #include "drctl_runner.h"
 #include "harness/servers.h"
+#include "harness/swift_server.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
 
@@ -304,6 +305,52 @@ TEST_F(Drill, ARepositoryMissingABackupTheOtherHasFails) {
       },
       "[[repo]]\nname = \"lagging\"\nurl = \"file://" + lagging.string() + "\"\n");
   FailingDrill(config, "repo_difference");
+}
+
+TEST_F(Drill, PassesOnASwiftRepositoryAndVerifyProvesIt) {
+  // The same cluster backed up into S3 (Swift with s3api); credentials from the environment.
+  SwiftServer* swift = SharedSwift();
+  ASSERT_NE(swift, nullptr);
+  auto bucket = RunAwsCli(swift->endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
+                          {"s3api", "create-bucket", "--bucket", "drctl-drill"});
+  ASSERT_TRUE(bucket.has_value()) << bucket.error().ToString();
+  const std::string config = (suite->root / "swift.toml").string();
+  {
+    std::string text = ConfigText(suite->root, suite->root / "unused", "t");
+    const std::string posix = "url = \"file://" + (suite->root / "unused").string() + "\"\n";
+    const auto at = text.find(posix);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, posix.size(),
+                 "url = \"s3://drctl-drill/" + suite->root.filename().string() +
+                     "\"\nendpoint = \"" + swift->endpoint() +
+                     "\"\nregion = \"us-east-1\"\npath_style = true\n"
+                     "access_key_id_env = \"DRILL_S3_KEY\"\n"
+                     "secret_access_key_env = \"DRILL_S3_SECRET\"\n");
+    std::ofstream(config) << text;
+  }
+  const std::vector<std::string> env = {std::string("DRILL_S3_KEY=") + SwiftServer::kAccessKey,
+                                        std::string("DRILL_S3_SECRET=") + SwiftServer::kSecretKey};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", config, "--output", "json"});
+    return RunDrctl(args, env);
+  };
+  auto init = run({"repo", "init"});
+  ASSERT_EQ(init.exit_status, 0) << init.err;
+  auto backup = run({"backup", "--no-progress"});
+  ASSERT_EQ(backup.exit_status, 0) << backup.err;
+  auto verify = run({"verify"});
+  ASSERT_EQ(verify.exit_status, 0) << verify.out << verify.err;
+  EXPECT_EQ(json::parse(verify.out)["repos"][0]["restorable"], true);
+  auto drill = run({"drill", "--immediate"});
+  ASSERT_EQ(drill.exit_status, 0) << drill.out << drill.err;
+  const json report = json::parse(drill.out);
+  EXPECT_EQ(report["ok"], true);
+  auto checks = ChecksByName(report);
+  for (const char* name : {"repository", "restore", "recovery", "pg_amcheck",
+                           "row count public.drill_t", "check rows", "rto"}) {
+    EXPECT_EQ(checks[name]["ok"], true) << name << ": " << report.dump(2);
+  }
+  EXPECT_EQ(report["report_stored_in"], "local");
 }
 
 }  // namespace
