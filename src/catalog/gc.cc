@@ -30,10 +30,21 @@ Result<std::vector<storage::ObjectInfo>> ListAll(storage::Storage& s, std::strin
 
 Result<GcStats> CollectGarbage(storage::Storage& storage, const MasterKey& master,
                                const ChunkSet& live, const GcOptions& options) {
+  return MarkAndCollectGarbage(
+      storage, master, [&]() -> Result<ChunkSet> { return live; }, options);
+}
+
+Result<GcStats> MarkAndCollectGarbage(storage::Storage& storage, const MasterKey& master,
+                                      const std::function<Result<ChunkSet>()>& mark,
+                                      const GcOptions& options) {
   const std::int64_t now = options.now.value_or(static_cast<std::int64_t>(std::time(nullptr)));
   const std::int64_t young_after = now - options.grace.count();
   auto lock = RepoLock::Acquire(storage, LockKind::kExclusive, "gc", std::chrono::hours(1), now);
   if (!lock) return std::unexpected(lock.error());
+  // Marked under the lock: no backup commits until the sweep is done.
+  auto marked = mark();
+  if (!marked) return std::unexpected(marked.error().WithContext("gc refuses to run"));
+  const ChunkSet& live = *marked;
 
   GcStats stats;
   // Read everything first: any failure stops GC before it deletes anything.

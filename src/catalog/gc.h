@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_set>
 
@@ -35,6 +36,15 @@ struct GcStats {
   std::uint64_t locks_expired_removed = 0;
 };
 
+// `mark` computes the live set once GC holds its exclusive lock, so that no backup can commit
+// between the mark and the sweep (a backup that committed in between could reuse chunks a mark
+// taken earlier missed). Use this one.
+Result<GcStats> MarkAndCollectGarbage(storage::Storage& storage, const MasterKey& master,
+                                      const std::function<Result<ChunkSet>()>& mark,
+                                      const GcOptions& options = {});
+
+// With a live set computed by the caller beforehand: only safe when nothing can commit a backup
+// meanwhile (tests, dry runs).
 Result<GcStats> CollectGarbage(storage::Storage& storage, const MasterKey& master,
                                const ChunkSet& live, const GcOptions& options = {});
 

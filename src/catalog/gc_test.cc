@@ -59,6 +59,34 @@ TEST_F(GcTest, DeletesOnlyPacksWithoutLiveChunks) {
   EXPECT_EQ(Count("locks/"), 0U);
 }
 
+TEST_F(GcTest, TheMarkRunsUnderTheExclusiveLockSoNoBackupCommitsBeforeTheSweep) {
+  auto kept = Session(0, 5);
+  Session(100, 5);
+  bool backup_refused = false;
+  auto stats = MarkAndCollectGarbage(
+      *storage_, master_,
+      [&]() -> Result<ChunkSet> {
+        // A backup starting now (shared lock) is refused until the sweep is over.
+        auto backup = RepoLock::Acquire(*storage_, LockKind::kShared, "backup");
+        backup_refused = !backup && backup.error().code() == ErrorCode::kLocked;
+        return ChunkSet(kept.begin(), kept.end());
+      },
+      {.now = kLater});
+  ASSERT_TRUE(stats.has_value()) << stats.error().ToString();
+  EXPECT_TRUE(backup_refused);
+  EXPECT_EQ(stats->chunks_dropped, 5U);
+  // A mark that fails stops GC before anything is deleted.
+  const std::size_t packs = Count("packs/");
+  auto failed = MarkAndCollectGarbage(
+      *storage_, master_,
+      []() -> Result<ChunkSet> { return Fail(ErrorCode::kCorrupt, "manifest damaged"); },
+      {.now = kLater});
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kCorrupt);
+  EXPECT_EQ(Count("packs/"), packs);
+  EXPECT_EQ(Count("locks/"), 0U);
+}
+
 TEST_F(GcTest, YoungObjectsSurviveTheGracePeriod) {
   Session(0, 5);
   auto stats = CollectGarbage(*storage_, master_, {}, {.grace = std::chrono::hours(1)});

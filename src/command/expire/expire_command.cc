@@ -23,36 +23,6 @@ namespace drctl::command {
 namespace {
 
 constexpr std::string_view kRefuse = "expire refuses to run, nothing was deleted";
-constexpr int kMarkAttempts = 3;
-
-// A decorator that lets CollectGarbage go on only if the backups are still those that were
-// marked. CollectGarbage takes its exclusive lock before it lists index/, so the check runs under
-// that lock: a backup that committed after the mark (it dedups against chunks the mark may have
-// missed) makes the sweep fail with kConflict before anything is deleted.
-class MarkGuard : public storage::StorageWrapper {
- public:
-  MarkGuard(storage::Storage* target, std::vector<std::string> marked)
-      : StorageWrapper(target), marked_(std::move(marked)) {}
-
-  Status List(std::string_view prefix,
-              const std::function<Status(const storage::ObjectInfo&)>& visit) override {
-    if (!checked_ && prefix == "index/") {
-      checked_ = true;
-      auto ids = catalog::ListBackupIds(*target());
-      if (!ids) return std::unexpected(ids.error());
-      if (*ids != marked_) {
-        return Fail(ErrorCode::kConflict,
-                    "the backups in " + Describe() + " changed while expire marked live chunks",
-                    "run drctl expire again");
-      }
-    }
-    return StorageWrapper::List(prefix, visit);
-  }
-
- private:
-  std::vector<std::string> marked_;
-  bool checked_ = false;
-};
 
 // A shared lock (a backup may run meanwhile; garbage collection may not) held by no other expire.
 Result<catalog::RepoLock> AcquireExpireLock(storage::Storage& storage, std::int64_t now) {
@@ -146,19 +116,11 @@ Result<catalog::ChunkSet> KeptChunks(catalog::Repository& repo,
   return live;
 }
 
-// Mark under the sweep's lock (MarkGuard), again if a backup committed meanwhile.
+// Mark under the sweep's exclusive lock: no backup can commit between the mark and the sweep.
 Result<catalog::GcStats> MarkAndSweep(catalog::Repository& repo, const ExpireOptions& options) {
-  for (int attempt = 1;; ++attempt) {
-    auto ids = catalog::ListBackupIds(repo.storage());
-    if (!ids) return std::unexpected(ids.error());
-    auto live = catalog::LiveChunks(repo.storage(), repo.master());
-    if (!live) return std::unexpected(live.error());
-    MarkGuard guard(&repo.storage(), std::move(*ids));
-    auto stats = catalog::CollectGarbage(guard, repo.master(), *live, {.now = options.now});
-    if (stats || stats.error().code() != ErrorCode::kConflict || attempt == kMarkAttempts) {
-      return stats;
-    }
-  }
+  return catalog::MarkAndCollectGarbage(
+      repo.storage(), repo.master(),
+      [&] { return catalog::LiveChunks(repo.storage(), repo.master()); }, {.now = options.now});
 }
 
 struct RepoReport {
