@@ -10,7 +10,7 @@ core=(
   build-essential cmake ninja-build pkg-config git
   libpq-dev libssl-dev libzstd-dev liblz4-dev libcurl4-openssl-dev libhiredis-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
-  libgtest-dev libgmock-dev googletest
+  libgtest-dev libgmock-dev googletest libcpp-httplib-dev
   postgresql-15 postgresql-contrib postgresql-client-15
 )
 extra=(
@@ -22,6 +22,8 @@ extra=(
   swift swift-proxy swift-account swift-container swift-object memcached python3-swift
   # independent clients and reference tools (cross-checks, benchmarks)
   awscli s3cmd pgbackrest zstd procps curl ca-certificates
+  # the daemon's tests: a Prometheus text-format parser (promtool), a headless browser
+  prometheus chromium fonts-dejavu-core
 )
 
 packages=("${core[@]}")

@@ -21,15 +21,29 @@ std::string HostName() {
 
 std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
+// A daemon lock only keeps a second daemon away; it never blocks writers or garbage collection.
 bool Conflicts(LockKind mine, LockKind theirs) {
+  if (mine == LockKind::kDaemon || theirs == LockKind::kDaemon) return mine == theirs;
   return mine == LockKind::kExclusive || theirs == LockKind::kExclusive;
+}
+
+std::string_view KindName(LockKind kind) {
+  switch (kind) {
+    case LockKind::kShared:
+      return "shared";
+    case LockKind::kExclusive:
+      return "exclusive";
+    case LockKind::kDaemon:
+      return "daemon";
+  }
+  return "shared";
 }
 
 }  // namespace
 
 std::string LockInfo::ToJson() const {
   return nlohmann::json{{"lock_id", lock_id},
-                        {"kind", kind == LockKind::kShared ? "shared" : "exclusive"},
+                        {"kind", KindName(kind)},
                         {"holder", holder},
                         {"host", host},
                         {"pid", pid},
@@ -56,7 +70,7 @@ Result<LockInfo> LockInfo::FromJson(std::string_view text, const std::string& ob
                          expires ? nullptr : &expires.error()}) {
     if (e != nullptr) return std::unexpected(*e);
   }
-  if (*kind != "shared" && *kind != "exclusive") {
+  if (*kind != "shared" && *kind != "exclusive" && *kind != "daemon") {
     return Fail(ErrorCode::kCorrupt, object + ": unknown lock kind \"" + *kind + "\"");
   }
   auto created_time = ParseUtc(*created);
@@ -65,7 +79,9 @@ Result<LockInfo> LockInfo::FromJson(std::string_view text, const std::string& ob
     return Fail(ErrorCode::kCorrupt, object + ": bad created or expires time");
   }
   info.lock_id = io::ToHex(*id);
-  info.kind = *kind == "shared" ? LockKind::kShared : LockKind::kExclusive;
+  info.kind = *kind == "shared"      ? LockKind::kShared
+              : *kind == "exclusive" ? LockKind::kExclusive
+                                     : LockKind::kDaemon;
   info.holder = *holder;
   info.host = *host;
   info.pid = *pid;
@@ -75,8 +91,8 @@ Result<LockInfo> LockInfo::FromJson(std::string_view text, const std::string& ob
 }
 
 std::string LockInfo::Describe() const {
-  return std::string(kind == LockKind::kShared ? "shared" : "exclusive") + " lock of " + holder +
-         " on " + host + " (pid " + std::to_string(pid) + "), expires " + FormatUtc(expires);
+  return std::string(KindName(kind)) + " lock of " + holder + " on " + host + " (pid " +
+         std::to_string(pid) + "), expires " + FormatUtc(expires);
 }
 
 Result<std::vector<LockInfo>> ListLocks(storage::Storage& storage) {

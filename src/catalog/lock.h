@@ -14,7 +14,8 @@
 
 namespace drctl::catalog {
 
-enum class LockKind : std::uint8_t { kShared, kExclusive };
+// kDaemon: held by a running `drctl daemon`; conflicts only with another daemon's lock.
+enum class LockKind : std::uint8_t { kShared, kExclusive, kDaemon };
 
 struct LockInfo {
   std::string lock_id;  // hex, 8 bytes

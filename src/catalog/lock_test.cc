@@ -36,6 +36,25 @@ TEST(RepoLock, ExclusiveConflictsAndNamesTheHolder) {
   EXPECT_NE(writer.error().message().find("exclusive lock of expire"), std::string::npos);
 }
 
+TEST(RepoLock, DaemonLocksOnlyConflictWithEachOther) {
+  auto s = storage::NewMemoryStorage();
+  auto daemon = RepoLock::Acquire(*s, LockKind::kDaemon, "daemon");
+  ASSERT_TRUE(daemon.has_value());
+  auto gc = RepoLock::Acquire(*s, LockKind::kExclusive, "expire");
+  ASSERT_TRUE(gc.has_value()) << "a running daemon never blocks garbage collection";
+  ASSERT_TRUE(gc->Release().has_value());
+  ASSERT_TRUE(RepoLock::Acquire(*s, LockKind::kShared, "backup").has_value());
+  auto second = RepoLock::Acquire(*s, LockKind::kDaemon, "daemon");
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code(), ErrorCode::kLocked);
+  EXPECT_NE(second.error().message().find("daemon lock of daemon"), std::string::npos)
+      << second.error().message();
+  auto listed = ListLocks(*s);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1U);
+  EXPECT_EQ(listed->front().kind, LockKind::kDaemon) << "the kind survives its JSON form";
+}
+
 TEST(RepoLock, ExpiredLocksOfCrashedHoldersAreIgnored) {
   auto s = storage::NewMemoryStorage();
   {

@@ -9,15 +9,18 @@
 #include "cli/output.h"
 #include "command/backup/backup_command.h"
 #include "command/demo/demo.h"
+#include "command/doctor/doctor_command.h"
 #include "command/drill/drill_command.h"
 #include "command/expire/expire_command.h"
 #include "command/repo/repo_commands.h"
 #include "command/restore/restore_command.h"
+#include "command/status/status_command.h"
 #include "command/verify/verify_command.h"
 #include "command/wal/wal_commands.h"
 #include "command/wal/wal_stream.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "daemon/daemon.h"
 
 #ifndef DRCTL_VERSION
 #define DRCTL_VERSION "0.0.0"
@@ -116,6 +119,21 @@ int Demo(const command::DemoOptions& options, const Output& out) {
              {{"ok", report.ok}, {"workdir", report.workdir.string()}, {"steps", steps}});
   if (report.ok) return 0;
   return InfoFor(ErrorCode::kVerifyFailed).exit_code;
+}
+
+int Daemon(const Globals& g, const Output& out) {
+  auto config = LoadConfig(g);
+  if (!config) return out.Error(config.error());
+  if (!config->source.empty()) config->source = std::filesystem::absolute(config->source);
+  // The daemon logs what it does: at least info, unless --log-level asked for more.
+  if (g.log_level == "warn") spdlog::set_level(spdlog::level::info);
+  std::error_code ec;
+  daemon::DaemonOptions options;
+  options.drctl_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  options.version = DRCTL_VERSION;
+  auto ran = daemon::RunDaemon(*config, options);
+  if (!ran) return out.Error(ran.error());
+  return 0;
 }
 
 }  // namespace
@@ -262,6 +280,8 @@ int Main(int argc, char** argv) {
   verify->add_option("--repo", verify_options.repo, "only this repository");
   verify->add_flag("--full", verify_options.full,
                    "read everything, also what an earlier verify proved and is unchanged");
+  auto* doctor = app.add_subcommand(
+      "doctor", "check the PostgreSQL settings the objectives depend on, and say what to change");
 
   command::DrillOptions drill_options;
   std::uint64_t drill_seed = 0;
@@ -279,6 +299,13 @@ int Main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "repositories: format, encryption, keys, size");
   info->add_option("--repo", repo_name, "only this repository");
+
+  auto* status = app.add_subcommand(
+      "status", "objectives now: RPO exposure, backup age, drill age, RTO (exit 15 if breached)");
+  status->add_option("--repo", repo_name, "only this repository");
+
+  auto* daemon_cmd = app.add_subcommand(
+      "daemon", "run the schedule in the foreground, measure the objectives, alert, serve HTTP");
 
   try {
     app.parse(argc, argv);
@@ -367,9 +394,15 @@ int Main(int argc, char** argv) {
   if (*verify) {
     return WithConfig(g, out, [&](const Config& c) { return command::Verify(c, verify_options); });
   }
+  if (*doctor) return WithConfig(g, out, [](const Config& c) { return command::Doctor(c); });
   if (*info) {
     return WithConfig(g, out, [&](const Config& c) { return command::Info(c, repo_name); });
   }
+  if (*status) {
+    return WithConfig(g, out,
+                      [&](const Config& c) { return command::StatusCommand(c, repo_name); });
+  }
+  if (*daemon_cmd) return Daemon(g, out);
   if (*demo) {
     demo_options.workdir = demo_workdir;
     return Demo(demo_options, out);

@@ -414,6 +414,17 @@ Status ReadObjectives(const toml::table& t, const Path& file, ObjectivesConfig& 
   TableReader r(t, "objectives", file);
   DRCTL_TRY(r.Parsed("rpo", out.rpo, ParseDuration));
   DRCTL_TRY(r.Parsed("rto", out.rto, ParseDuration));
+  DRCTL_TRY(r.Parsed("backup_age", out.backup_age, ParseDuration));
+  DRCTL_TRY(r.Parsed("drill_age", out.drill_age, ParseDuration));
+  for (auto [key, value] : {std::pair<const char*, Seconds>{"rpo", out.rpo},
+                            {"rto", out.rto},
+                            {"backup_age", out.backup_age},
+                            {"drill_age", out.drill_age}}) {
+    if (value.count() <= 0) {
+      return Fail(ErrorCode::kConfig, file.string() + ":" + std::to_string(r.line()) +
+                                          ": key 'objectives." + key + "' must be above 0s");
+    }
+  }
   return r.Finish();
 }
 
@@ -423,13 +434,28 @@ Status ReadSchedule(const toml::table& t, const Path& file, ScheduleConfig& out)
   DRCTL_TRY(r.Parsed("expire", out.expire, CronExpr::Parse));
   DRCTL_TRY(r.Parsed("verify", out.verify, CronExpr::Parse));
   DRCTL_TRY(r.Parsed("drill", out.drill, CronExpr::Parse));
+  DRCTL_TRY(r.Parsed("sync", out.sync, CronExpr::Parse));
   return r.Finish();
 }
 
 Status ReadDaemon(const toml::table& t, const Path& file, DaemonConfig& out) {
   TableReader r(t, "daemon", file);
   DRCTL_TRY(r.String("listen", out.listen));
+  DRCTL_TRY(r.Bool("allow_remote", out.allow_remote));
   DRCTL_TRY(r.Secret("token", out.token));
+  DRCTL_TRY(r.Bool("wal_stream", out.wal_stream));
+  DRCTL_TRY(r.Parsed("refresh", out.refresh, ParseDuration));
+  DRCTL_TRY(r.Parsed("retry", out.retry, ParseDuration));
+  DRCTL_TRY(r.Parsed("retry_max", out.retry_max, ParseDuration));
+  std::string state;
+  DRCTL_TRY(r.String("state", state));
+  out.state = state;
+  if (out.refresh.count() <= 0 || out.retry.count() <= 0 || out.retry_max < out.retry) {
+    return Fail(ErrorCode::kConfig,
+                file.string() + ":" + std::to_string(r.line()) +
+                    ": keys 'daemon.refresh' and 'daemon.retry' must be above 0s and "
+                    "'daemon.retry_max' at least 'daemon.retry'");
+  }
   return r.Finish();
 }
 
@@ -437,6 +463,12 @@ Status ReadAlerts(const toml::table& t, const Path& file, AlertsConfig& out) {
   TableReader r(t, "alerts", file);
   DRCTL_TRY(r.String("webhook", out.webhook));
   DRCTL_TRY(r.String("command", out.command));
+  DRCTL_TRY(r.Parsed("repeat", out.repeat, ParseDuration));
+  DRCTL_TRY(r.Parsed("timeout", out.timeout, ParseDuration));
+  if (out.timeout.count() <= 0) {
+    return Fail(ErrorCode::kConfig, file.string() + ":" + std::to_string(r.line()) +
+                                        ": key 'alerts.timeout' must be above 0s");
+  }
   return r.Finish();
 }
 

@@ -102,26 +102,41 @@ struct RetentionConfig {
   std::optional<Seconds> pitr;
 };
 
+// [objectives]: what `drctl status` and the daemon measure against (doc/commands/status.md).
 struct ObjectivesConfig {
-  Seconds rpo = std::chrono::minutes(15);
-  Seconds rto = std::chrono::hours(4);
+  Seconds rpo = std::chrono::minutes(15);      // data a disaster right now may lose, at most
+  Seconds rto = std::chrono::hours(4);         // a drill's restore + recovery time, at most
+  Seconds backup_age = std::chrono::hours(7);  // the newest backup's age, at most
+  Seconds drill_age = std::chrono::days(8);    // time since the last successful drill, at most
 };
 
+// [schedule]: when the daemon runs each job (cron expressions, UTC).
 struct ScheduleConfig {
   CronExpr backup = CronExpr::Parse("0 */6 * * *").value();
   CronExpr expire = CronExpr::Parse("30 1 * * *").value();
   CronExpr verify = CronExpr::Parse("0 2 * * *").value();
   CronExpr drill = CronExpr::Parse("0 3 * * 0").value();
+  // Copies what a lagging repository lacks (repo sync); runs only with two or more repositories
+  // and only when one lags another.
+  CronExpr sync = CronExpr::Parse("*/15 * * * *").value();
 };
 
 struct DaemonConfig {
-  std::string listen = "127.0.0.1:9187";
-  std::optional<SecretRef> token;
+  std::string listen = "127.0.0.1:9187";       // "" turns the HTTP endpoint off
+  bool allow_remote = false;                   // listen on a non-loopback address only when true
+  std::optional<SecretRef> token;              // bearer token for everything but /healthz
+  bool wal_stream = false;                     // keep `drctl wal stream` running
+  Seconds refresh = std::chrono::seconds(30);  // how often the objectives are measured
+  Seconds retry = std::chrono::minutes(1);     // first retry of a failed job (doubles)
+  Seconds retry_max = std::chrono::hours(1);   // longest wait between retries
+  std::filesystem::path state;  // empty: <wal.spool>/daemon (state.json, lock, job logs)
 };
 
 struct AlertsConfig {
-  std::string webhook;
-  std::string command;
+  std::string webhook;  // JSON POST on each alert and recovery
+  std::string command;  // run with the alert as JSON on stdin (through /bin/sh -c)
+  Seconds repeat = std::chrono::hours(24);     // re-send a still-active alert after this; 0: never
+  Seconds timeout = std::chrono::seconds(10);  // per delivery
 };
 
 struct Config {

@@ -97,6 +97,50 @@ count_tables = ['public."User"']
   EXPECT_EQ(c->backup.count_tables[0], "public.\"User\"");
 }
 
+TEST(Config, DaemonObjectivesAndAlertKeys) {
+  auto c = ParseConfig(R"(
+[objectives]
+backup_age = "13h"
+drill_age = "15d"
+[schedule]
+sync = "@every 30s"
+drill = "@every 2m"
+[daemon]
+allow_remote = true
+wal_stream = true
+refresh = "2s"
+retry = "3s"
+retry_max = "1m"
+state = "/tmp/drctl-state"
+[alerts]
+command = "/usr/local/bin/page-oncall"
+repeat = "0s"
+timeout = "4s"
+)",
+                       "x.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->objectives.backup_age, Seconds(13 * 3600));
+  EXPECT_EQ(c->objectives.drill_age, Seconds(15 * 86400));
+  EXPECT_EQ(c->schedule.sync.text(), "@every 30s");
+  EXPECT_EQ(c->schedule.drill.text(), "@every 2m");
+  EXPECT_TRUE(c->daemon.allow_remote);
+  EXPECT_TRUE(c->daemon.wal_stream);
+  EXPECT_EQ(c->daemon.refresh, Seconds(2));
+  EXPECT_EQ(c->daemon.retry, Seconds(3));
+  EXPECT_EQ(c->daemon.retry_max, Seconds(60));
+  EXPECT_EQ(c->daemon.state, "/tmp/drctl-state");
+  EXPECT_EQ(c->alerts.command, "/usr/local/bin/page-oncall");
+  EXPECT_EQ(c->alerts.repeat, Seconds(0));
+  EXPECT_EQ(c->alerts.timeout, Seconds(4));
+  auto d = ParseConfig("", "empty.toml");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->schedule.sync.text(), "*/15 * * * *");
+  EXPECT_EQ(d->objectives.backup_age, Seconds(7 * 3600));
+  EXPECT_EQ(d->objectives.drill_age, Seconds(8 * 86400));
+  EXPECT_FALSE(d->daemon.wal_stream);
+  EXPECT_EQ(d->alerts.repeat, Seconds(86400));
+}
+
 TEST(Config, WalKeys) {
   auto defaults = ParseConfig("", "x.toml");
   ASSERT_TRUE(defaults.has_value());
@@ -190,6 +234,14 @@ TEST(ConfigErrors, BadWalKeys) {
                     "broken.toml:2: key 'wal.synchronous' unknown synchronous mode 'yes'");
   ExpectConfigError("[wal]\npartial_interval = \"0s\"\n",
                     "'wal.partial_interval' must be at least 1s");
+}
+
+TEST(ConfigErrors, BadDaemonKeys) {
+  ExpectConfigError("[objectives]\nrpo = \"0s\"\n", "key 'objectives.rpo' must be above 0s");
+  ExpectConfigError("[daemon]\nretry = \"1h\"\nretry_max = \"1m\"\n",
+                    "'daemon.retry_max' at least 'daemon.retry'");
+  ExpectConfigError("[alerts]\ntimeout = \"0s\"\n", "key 'alerts.timeout' must be above 0s");
+  ExpectConfigError("[schedule]\nsync = \"@every 0s\"\n", "key 'schedule.sync'");
 }
 
 TEST(ConfigErrors, DrillCheckNeedsAQuery) {

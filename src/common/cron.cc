@@ -5,6 +5,8 @@
 #include <ctime>
 #include <vector>
 
+#include "common/duration.h"
+
 namespace drctl {
 namespace {
 
@@ -138,6 +140,20 @@ CronExpr::TimePoint FromTm(std::tm tm) {
 }  // namespace
 
 Result<CronExpr> CronExpr::Parse(std::string_view text) {
+  if (text.starts_with("@every")) {
+    std::string_view rest = text.substr(6);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    auto every = ParseDuration(rest);
+    if (!every || every->count() <= 0) {
+      return Fail(ErrorCode::kConfig,
+                  "cron expression \"" + std::string(text) + "\": @every needs a duration above 0",
+                  "e.g. \"@every 30s\" or \"@every 2h\"");
+    }
+    CronExpr expr;
+    expr.text_ = std::string(text);
+    expr.every_ = *every;
+    return expr;
+  }
   std::string_view expanded = ExpandMacro(text);
   std::vector<std::string_view> fields;
   std::size_t i = 0;
@@ -189,6 +205,7 @@ bool CronExpr::DayMatches(int mday, int month, int wday) const {
 }
 
 bool CronExpr::Matches(TimePoint t) const {
+  if (every_.count() > 0) return t.time_since_epoch().count() % every_.count() == 0;
   std::tm tm = ToTm(t);
   return tm.tm_sec == 0 && minutes_[static_cast<std::size_t>(tm.tm_min)] &&
          hours_[static_cast<std::size_t>(tm.tm_hour)] &&
@@ -196,6 +213,12 @@ bool CronExpr::Matches(TimePoint t) const {
 }
 
 CronExpr::TimePoint CronExpr::Next(TimePoint after) const {
+  if (every_.count() > 0) {
+    const auto n = after.time_since_epoch().count();
+    const auto step = every_.count();
+    const auto floor = n >= 0 ? n / step : (n - step + 1) / step;
+    return TimePoint(std::chrono::seconds((floor + 1) * step));
+  }
   // Walk forward a day at a time (a month at a time through months that never match) to a
   // matching day, then take its first matching hour and minute. Weekdays and leap years repeat
   // every 28 years (1901-2099), so a parsed expression fires within that window.

@@ -2,7 +2,9 @@
 // Vixie cron: lists "1,5", ranges "1-5", steps "*/15" and "10-50/20", month and weekday names
 // ("jan", "mon"), 0 and 7 both Sunday, and the macros @hourly @daily @weekly @monthly @yearly.
 // When both day fields are restricted, a day matches if either matches (cron's rule).
-// Times are evaluated in UTC.
+// Times are evaluated in UTC. "@every DURATION" ("@every 30s", "@every 2h") fires at every
+// multiple of the duration since the Unix epoch (so a restart does not shift it); it is for short
+// test schedules and intervals that do not divide an hour or a day.
 #pragma once
 
 #include <bitset>
@@ -34,6 +36,7 @@ class CronExpr {
   bool DayMatches(int mday, int month, int wday) const;
 
   std::string text_;
+  std::chrono::seconds every_{0};  // > 0 for "@every DURATION"
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
   std::bitset<32> days_;     // 1..31

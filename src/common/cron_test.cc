@@ -29,6 +29,21 @@ TEST(Cron, EverySixHours) {
   EXPECT_EQ(c.Next(At(2026, 11, 25, 18, 0)), At(2026, 11, 26, 0, 0));
 }
 
+TEST(Cron, EveryDurationFiresAtMultiplesSinceTheEpoch) {
+  auto c = Parse("@every 20s");
+  const auto t = At(2026, 11, 26, 4, 0);  // a multiple of 20 s
+  EXPECT_EQ(c.Next(t), t + std::chrono::seconds(20));
+  EXPECT_EQ(c.Next(t + std::chrono::seconds(7)), t + std::chrono::seconds(20));
+  EXPECT_EQ(c.Next(t - std::chrono::seconds(1)), t);
+  EXPECT_TRUE(c.Matches(t));
+  EXPECT_FALSE(c.Matches(t + std::chrono::seconds(1)));
+  EXPECT_EQ(Parse("@every 1h30m").Next(t), At(2026, 11, 26, 4, 30));
+  EXPECT_EQ(c.text(), "@every 20s");
+  for (const char* bad : {"@every", "@every 0s", "@every 5", "@every -1m", "@every soon"}) {
+    EXPECT_FALSE(CronExpr::Parse(bad).has_value()) << bad;
+  }
+}
+
 TEST(Cron, EveryFifteenMinutes) {
   auto c = Parse("*/15 * * * *");
   EXPECT_EQ(c.Next(At(2026, 1, 1, 0, 0)), At(2026, 1, 1, 0, 15));

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,8 +51,8 @@ int StatusToExit(int status) {
                             char* const* argv, char* const* envp, int out_fd, int err_fd,
                             pid_t parent) {
   if (o.new_process_group) setpgid(0, 0);
-  int devnull = open("/dev/null", O_RDONLY);
-  if (devnull >= 0) dup2(devnull, 0);
+  const int in_fd = o.stdin_fd >= 0 ? o.stdin_fd : open("/dev/null", O_RDONLY);
+  if (in_fd >= 0) dup2(in_fd, 0);
   if (out_fd >= 0) dup2(out_fd, 1);
   if (err_fd >= 0) dup2(err_fd, 2);
   if (cred) {
@@ -178,34 +179,54 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
   return RunCommand(std::move(options), timeout);
 }
 
-Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout) {
+Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout,
+                                 std::string_view input) {
   if (options.argv.empty()) return Fail(ErrorCode::kInternal, "RunCommand with an empty argv");
   const std::string name = options.argv[0];
   std::array<int, 2> out_pipe{};
   std::array<int, 2> err_pipe{};
+  // Standard input is a socket, not a pipe: send() with MSG_NOSIGNAL reports a child that stopped
+  // reading as EPIPE instead of raising SIGPIPE in drctl.
+  std::array<int, 2> in_sock{-1, -1};
   if (pipe2(out_pipe.data(), O_CLOEXEC) != 0) return Fail(ErrorCode::kIo, Errno("pipe"));
   if (pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
     close(out_pipe[0]);
     close(out_pipe[1]);
     return Fail(ErrorCode::kIo, Errno("pipe"));
   }
+  if (!input.empty() && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_sock.data()) != 0) {
+    auto error = Fail(ErrorCode::kIo, Errno("socketpair"));
+    for (const int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    return error;
+  }
+  options.stdin_fd = in_sock[1];
   options.stdout_fd = out_pipe[1];
   options.stderr_fd = err_pipe[1];
   auto child = Process::Spawn(options);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (in_sock[1] >= 0) close(in_sock[1]);
   if (!child) {
     close(out_pipe[0]);
     close(err_pipe[0]);
+    if (in_sock[0] >= 0) close(in_sock[0]);
     return std::unexpected(child.error());
   }
+  // Whatever the child started in its group (a shell's commands) dies with it.
+  const auto kill_child = [&child, &options] {
+    if (options.new_process_group) kill(-child->pid(), SIGKILL);
+    (void)child->Stop(SIGKILL, std::chrono::milliseconds(0));
+  };
   CommandResult result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::array<pollfd, 2> fds{{{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}}};
-  int open_fds = 2;
+  // 0: stdout, 1: stderr, 2: stdin (-1 without input; poll ignores it).
+  std::array<pollfd, 3> fds{
+      {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_sock[0], POLLOUT, 0}}};
+  int open_outputs = 2;
+  std::size_t written = 0;
   std::array<char, 65536> buf{};
   bool timed_out = false;
-  while (open_fds > 0) {
+  while (open_outputs > 0 || fds[2].fd >= 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -213,25 +234,35 @@ Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds
       break;
     }
     if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    for (auto& fd : fds) {
+    for (std::size_t i = 0; i < 2; ++i) {
+      auto& fd = fds[i];
       if (fd.fd < 0 || fd.revents == 0) continue;
       ssize_t n = read(fd.fd, buf.data(), buf.size());
       if (n <= 0) {
         close(fd.fd);
         fd.fd = -1;
-        --open_fds;
+        --open_outputs;
         continue;
       }
-      std::string& sink = (&fd == fds.data()) ? result.out : result.err;
+      std::string& sink = i == 0 ? result.out : result.err;
       sink.append(buf.data(), static_cast<std::size_t>(n));
-      if (&fd != fds.data() && sink.size() > 65536) sink.erase(0, sink.size() - 65536);
+      if (i == 1 && sink.size() > 65536) sink.erase(0, sink.size() - 65536);
+    }
+    if (fds[2].fd >= 0 && fds[2].revents != 0) {
+      const ssize_t n = send(fds[2].fd, input.data() + written, input.size() - written,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) written += static_cast<std::size_t>(n);
+      if (written == input.size() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(fds[2].fd);  // all sent, or the child stopped reading (EPIPE)
+        fds[2].fd = -1;
+      }
     }
   }
   for (auto& fd : fds) {
     if (fd.fd >= 0) close(fd.fd);
   }
   if (timed_out) {
-    (void)child->Stop(SIGKILL, std::chrono::milliseconds(0));
+    kill_child();
     return Fail(ErrorCode::kTimeout,
                 "command " + name + " did not finish within " +
                     std::to_string(timeout.count() / 1000) + " s",
@@ -242,7 +273,7 @@ Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds
                                          deadline - std::chrono::steady_clock::now()),
                                      std::chrono::milliseconds(1000)));
   if (!status) {
-    (void)child->Stop(SIGKILL, std::chrono::milliseconds(0));
+    kill_child();
     return std::unexpected(status.error());
   }
   result.exit_status = *status;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -21,6 +22,7 @@ struct SpawnOptions {
   std::string user;               // when running as root: switch to this user first
   std::string stdout_path;        // empty: inherit; else appended to this file
   std::string stderr_path;        // empty: inherit; else appended to this file
+  int stdin_fd = -1;              // if >= 0, the child's stdin (not closed); else /dev/null
   int stdout_fd = -1;             // if >= 0, used instead of stdout_path (not closed)
   int stderr_fd = -1;             // if >= 0, used instead of stderr_path (not closed)
   int parent_death_signal = 9;    // sent to the child when this process dies; 0: none
@@ -72,7 +74,11 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, const std::string& user = {});
 
 // The same with full control over the child (env, cwd, user); its output streams are replaced.
-Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout);
+// A non-empty `input` is written to its standard input, which is then closed (a child that exits
+// or closes it without reading everything is not an error); empty: stdin from /dev/null. On
+// timeout the child's whole process group is killed when it has its own (new_process_group).
+Result<CommandResult> RunCommand(SpawnOptions options, std::chrono::milliseconds timeout,
+                                 std::string_view input = {});
 
 // True if a process with this PID exists (and is not a zombie we own).
 bool PidAlive(pid_t pid);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace drctl {
@@ -36,6 +37,44 @@ TEST(RunCommand, TimesOutAndKills) {
   auto r = RunCommand({"/bin/sleep", "30"}, milliseconds(200));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kTimeout);
+}
+
+TEST(RunCommand, WritesInputToStdin) {
+  std::string input(1 << 20, 'x');  // larger than a socket buffer: written as the child reads
+  input += "end";
+  auto r = RunCommand(SpawnOptions{.argv = {"/bin/sh", "-c", "cat"}}, seconds(10), input);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->exit_status, 0);
+  EXPECT_EQ(r->out, input);
+}
+
+TEST(RunCommand, ChildThatDoesNotReadItsInputIsNotAnError) {
+  auto r = RunCommand(SpawnOptions{.argv = {"/bin/sh", "-c", "exit 3"}}, seconds(10),
+                      std::string(1 << 20, 'x'));
+  ASSERT_TRUE(r.has_value()) << r.error().message();  // no SIGPIPE, no error
+  EXPECT_EQ(r->exit_status, 3);
+}
+
+TEST(RunCommand, WithoutInputStdinIsEmpty) {
+  auto r = RunCommand(SpawnOptions{.argv = {"/bin/sh", "-c", "wc -c"}}, seconds(10));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->out.substr(r->out.find_first_not_of(' ')), "0\n");
+}
+
+TEST(RunCommand, TimeoutKillsTheWholeProcessGroup) {
+  const std::string pid_file = ::testing::TempDir() + "/drctl_group_" + std::to_string(getpid());
+  std::filesystem::remove(pid_file);
+  auto r = RunCommand(
+      SpawnOptions{.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"}},
+      milliseconds(500));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kTimeout);
+  std::ifstream in(pid_file);
+  pid_t sleeper = 0;
+  ASSERT_TRUE(in >> sleeper) << "the shell did not start its background command";
+  for (int i = 0; i < 500 && PidAlive(sleeper); ++i) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_FALSE(PidAlive(sleeper));
+  std::filesystem::remove(pid_file);
 }
 
 TEST(RunCommand, MissingBinaryExits127) {

@@ -264,6 +264,29 @@ Status SwiftServer::Stop() {
   return Ok();
 }
 
+Status SwiftServer::StopProxy() {
+  // The proxy is started last.
+  if (processes_.empty()) return Fail(ErrorCode::kInternal, "Swift is not running");
+  auto r = processes_.back().Stop(SIGTERM, std::chrono::seconds(10));
+  processes_.pop_back();
+  if (!r) return std::unexpected(r.error());
+  return Ok();
+}
+
+Status SwiftServer::StartProxy(std::chrono::seconds timeout) {
+  const auto& d = dir_.path();
+  DRCTL_TRY(StartProcess("proxy-server", {"/usr/bin/python3", "/usr/bin/swift-proxy-server",
+                                          (d / "etc" / "proxy-server.conf").string(), "-v"}));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = RunCommand({"curl", "-sf", "-m", "2", endpoint() + "/healthcheck"},
+                        std::chrono::seconds(5));
+    if (r && r->exit_status == 0 && r->out == "OK") return Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return Fail(ErrorCode::kTimeout, "the Swift proxy did not answer again on " + endpoint());
+}
+
 SwiftServer::~SwiftServer() {
   if (!stopped_) (void)Stop();
 }

@@ -29,6 +29,11 @@ class SwiftServer {
   // Stops every process it started (proxy first, memcached last).
   Status Stop();
 
+  // Stops the proxy server alone (the S3 endpoint: connections are refused, stored data stays),
+  // and starts it again on the same port, waiting until it answers. For outage tests.
+  Status StopProxy();
+  Status StartProxy(std::chrono::seconds timeout = std::chrono::seconds(60));
+
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(proxy_port_); }
   int port() const { return proxy_port_; }
   std::vector<pid_t> pids() const;

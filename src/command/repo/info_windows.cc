@@ -8,13 +8,12 @@
 
 namespace drctl::command {
 
-Status DescribeWindows(catalog::Repository& repo, const std::vector<catalog::Manifest>& backups,
-                       nlohmann::json& j, std::string& text) {
-  auto stored = ListStoredWal(repo.storage());
-  if (!stored) return std::unexpected(stored.error());
+Result<LoadedWindows> LoadWindows(catalog::Repository& repo,
+                                  const std::vector<catalog::Manifest>& backups,
+                                  const std::vector<StoredWal>& stored) {
+  LoadedWindows out;
   std::map<std::uint32_t, std::vector<pg::TimelineSwitch>> histories;
-  nlohmann::json history_errors = nlohmann::json::array();
-  for (const auto& s : *stored) {
+  for (const auto& s : stored) {
     auto parsed = pg::ParseWalFileName(s.name);
     if (!parsed || parsed->kind != pg::WalFileKind::kHistory) continue;
     auto content = catalog::FetchWal(repo.storage(), repo.master(), s.name);
@@ -22,8 +21,7 @@ Status DescribeWindows(catalog::Repository& repo, const std::vector<catalog::Man
         content ? pg::ParseTimelineHistory(*content, s.name)
                 : Result<std::vector<pg::TimelineSwitch>>(std::unexpected(content.error()));
     if (!history) {
-      history_errors.push_back(history.error().message());
-      text += "    " + history.error().ToString() + "\n";
+      out.history_errors.push_back(history.error());
       continue;
     }
     histories[parsed->timeline] = std::move(*history);
@@ -35,8 +33,23 @@ Status DescribeWindows(catalog::Repository& repo, const std::vector<catalog::Man
       usable.push_back(b);
     }
   }
+  out.windows = RecoverableWindows(usable, stored, histories);
+  return out;
+}
+
+Status DescribeWindows(catalog::Repository& repo, const std::vector<catalog::Manifest>& backups,
+                       nlohmann::json& j, std::string& text) {
+  auto stored = ListStoredWal(repo.storage());
+  if (!stored) return std::unexpected(stored.error());
+  auto loaded = LoadWindows(repo, backups, *stored);
+  if (!loaded) return std::unexpected(loaded.error());
+  nlohmann::json history_errors = nlohmann::json::array();
+  for (const auto& e : loaded->history_errors) {
+    history_errors.push_back(e.message());
+    text += "    " + e.ToString() + "\n";
+  }
+  const auto& list = loaded->windows;
   nlohmann::json windows = nlohmann::json::array();
-  const auto list = RecoverableWindows(usable, *stored, histories);
   if (list.empty()) text += "  recoverable: nothing (no backup with its WAL)\n";
   for (const auto& w : list) {
     nlohmann::json entry = {{"timeline", w.timeline},

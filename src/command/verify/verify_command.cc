@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,6 +16,7 @@
 #include "catalog/chunk_store.h"
 #include "catalog/lock.h"
 #include "catalog/pack.h"
+#include "catalog/retention.h"
 #include "catalog/wal_ranges.h"
 #include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
@@ -182,9 +184,44 @@ Status VerifyChunks(catalog::Repository& repo, RepoReport& report, VerifyState& 
   return Ok();
 }
 
+// Where WAL must be continuous, per timeline (segment numbers from which a gap is damage).
+// Without any [retention] rule nothing ever deletes WAL: from the oldest backup's start. With
+// rules, expire deletes the WAL nothing kept needs (catalog/retention.h): continuity is promised
+// from the PITR window's base (pitr set) or else from the newest backup's start, on its timeline
+// and every higher one; a gap between older backups is then expire's work, not damage (each
+// backup's own WAL is still checked).
+void ApplyRetention(const RetentionConfig& rules, const std::vector<catalog::Manifest>& backups,
+                    std::map<std::uint32_t, std::uint64_t>& required) {
+  if (!catalog::HasRetentionRule(rules)) return;
+  const catalog::Manifest* base = nullptr;
+  const std::int64_t now = std::time(nullptr);
+  for (const auto& b : backups) {  // oldest first
+    if (b.status != catalog::BackupStatus::kComplete &&
+        b.status != catalog::BackupStatus::kCompleteWithChecksumFailures) {
+      continue;
+    }
+    if (rules.pitr) {
+      if (base == nullptr || b.stop_time <= now - rules.pitr->count()) base = &b;
+    } else {
+      base = &b;
+    }
+  }
+  if (base == nullptr) return;
+  auto start = pg::ParseWalFileName(base->start_wal);
+  if (!start) return;
+  for (auto it = required.begin(); it != required.end();) {
+    if (it->first < start->timeline) {
+      it = required.erase(it);
+      continue;
+    }
+    if (it->first == start->timeline) it->second = std::max(it->second, start->segment);
+    ++it;
+  }
+}
+
 Status VerifyWal(catalog::Repository& repo, const std::vector<catalog::Manifest>& backups,
-                 RepoReport& report, VerifyState& state, VerifyState& proven,
-                 const VerifyOptions& options, int jobs) {
+                 const RetentionConfig& retention, RepoReport& report, VerifyState& state,
+                 VerifyState& proven, const VerifyOptions& options, int jobs) {
   auto stored = ListStoredWal(repo.storage());
   if (!stored) return std::unexpected(stored.error());
   std::map<std::string, storage::ObjectInfo> objects;
@@ -222,7 +259,8 @@ Status VerifyWal(catalog::Repository& repo, const std::vector<catalog::Manifest>
     auto [it, inserted] = oldest_start.emplace(start->timeline, start->segment);
     if (!inserted) it->second = std::min(it->second, start->segment);
   }
-  // Continuity from the oldest backup's start to the end, per timeline.
+  // Continuity from the oldest backup's start (or where retention promises it) to the end.
+  ApplyRetention(retention, backups, oldest_start);
   const auto summary = catalog::SummarizeWal(names);
   nlohmann::json gaps = nlohmann::json::array();
   for (const auto& t : summary.timelines) {
@@ -303,7 +341,7 @@ Result<RepoReport> VerifyRepo(const Config& config, const RepoConfig& rc,
   report.json["damaged_manifests"] = damaged.size();
   const int jobs = config.backup.jobs;
   DRCTL_TRY(VerifyChunks(*repo, report, state, proven, options, jobs, ids));
-  DRCTL_TRY(VerifyWal(*repo, *manifests, report, state, proven, options, jobs));
+  DRCTL_TRY(VerifyWal(*repo, *manifests, config.retention, report, state, proven, options, jobs));
   if (auto saved = SaveVerifyState(repo->storage(), repo->master(), proven); !saved) {
     spdlog::warn("repo '{}': cannot save the verify state: {}", rc.name, saved.error().ToString());
   }

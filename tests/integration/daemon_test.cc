@@ -1,0 +1,380 @@
+// drctl daemon against real servers: with short schedules ("@every Ns") it takes backups, expires
+// and runs a drill on schedule against the shared PostgreSQL 15; /metrics passes promtool; a
+// second daemon on the same repository refuses; SIGTERM stops it cleanly and its state survives.
+// With a Swift repository whose S3 endpoint (the proxy) is stopped, the RPO exposure grows past
+// the objective and a test webhook receiver gets exactly one alert; restarting the endpoint
+// resolves it.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "common/process.h"
+#include "common/temp_dir.h"
+#include "drctl_runner.h"
+#include "harness/servers.h"
+#include "harness/swift_server.h"
+#include "postgres/connection.h"
+
+namespace drctl::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// A running `drctl daemon` child; stopped (SIGTERM) by the destructor if the test did not.
+class DaemonProcess {
+ public:
+  static Result<DaemonProcess> Start(const fs::path& config, const fs::path& log,
+                                     std::vector<std::string> env = {}) {
+    SpawnOptions o;
+    o.argv = {DRCTL_BINARY, "--config", config.string(), "daemon"};
+    o.env = std::move(env);
+    o.stdout_path = log.string();
+    o.stderr_path = log.string();
+    auto p = Process::Spawn(o);
+    if (!p) return std::unexpected(p.error());
+    return DaemonProcess(std::move(*p));
+  }
+  DaemonProcess(DaemonProcess&&) noexcept = default;
+  DaemonProcess& operator=(DaemonProcess&&) noexcept = default;
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+  ~DaemonProcess() {
+    if (process_) (void)process_->Stop(SIGTERM, std::chrono::minutes(2));
+  }
+  Result<int> Stop() {
+    auto r = process_->Stop(SIGTERM, std::chrono::minutes(2));
+    process_.reset();
+    return r;
+  }
+  bool Running() { return process_ && process_->Running(); }
+
+ private:
+  explicit DaemonProcess(Process p) : process_(std::move(p)) {}
+  std::optional<Process> process_;
+};
+
+std::string Get(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(10, 0);
+  auto r = client.Get(path.c_str());
+  return r && r->status == 200 ? r->body : std::string();
+}
+
+json Status(int port) { return json::parse(Get(port, "/status"), nullptr, false); }
+
+const json* FindJob(const json& status, const std::string& name) {
+  if (status.is_discarded() || !status.contains("jobs")) return nullptr;
+  for (const auto& j : status["jobs"]) {
+    if (j["name"] == name) return &j;
+  }
+  return nullptr;
+}
+
+// Waits up to `limit` for `done` (checked every 500 ms).
+bool WaitFor(seconds limit, const std::function<bool()>& done) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return done();
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void SetArchiveCommand(const std::string& command) {
+  auto conn = pg::Connection::Open(SharedPostgres()->Conninfo());
+  ASSERT_TRUE(conn.has_value());
+  ASSERT_TRUE(conn->Exec("ALTER SYSTEM SET archive_command = '" + command + "'").has_value());
+  ASSERT_TRUE(conn->Exec("SELECT pg_reload_conf()").has_value());
+}
+
+// A workspace the postgres user can read (archive_command runs as it): the binary, a
+// passphrase file, the repository and spool.
+struct Workspace {
+  TempDir dir;
+  fs::path root;
+  fs::path drctl;
+  int port = 0;
+
+  static Workspace Create(const std::string& prefix) {
+    auto d = TempDir::Create(prefix);
+    EXPECT_TRUE(d.has_value());
+    Workspace w{std::move(*d), {}, {}, 0};
+    w.root = w.dir.path();
+    fs::permissions(w.root, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    w.drctl = w.root / "drctl";
+    fs::copy_file(DRCTL_BINARY, w.drctl);
+    std::ofstream(w.root / "pass") << "daemon-passphrase\n";
+    w.port = FreeLoopbackPort().value_or(0);
+    return w;
+  }
+
+  std::string Common(const std::string& schedule, const std::string& extra) const {
+    const auto* pg = SharedPostgres();
+    std::ostringstream c;
+    c << "[postgres]\nconninfo = \"" << pg->Conninfo() << "\"\npgdata = \""
+      << pg->options().pgdata.string() << "\"\n"
+      << "[encryption]\npassphrase_file = \"" << (root / "pass").string() << "\"\nscrypt_n = 1024\n"
+      << "[wal]\nspool = \"" << (root / "spool").string() << "\"\n"
+      << "[drill]\ndirectory = \"" << (root / "drills").string() << "\"\n"
+      << "[schedule]\n"
+      << schedule << "[daemon]\nlisten = \"127.0.0.1:" << port << "\"\nrefresh = \"1s\"\n"
+      << "retry = \"5s\"\nstate = \"" << (root / "state").string() << "\"\n"
+      << extra;
+    return c.str();
+  }
+};
+
+TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
+  ASSERT_NE(SharedPostgres(), nullptr);
+  Workspace w = Workspace::Create("drctl-daemon-");
+  const fs::path config = w.root / "drctl.toml";
+  std::ofstream(config) << "[[repo]]\nname = \"local\"\nurl = \"file://"
+                        << (w.root / "repo").string() << "\"\n"
+                        << w.Common(
+                               "backup = \"@every 15s\"\nexpire = \"@every 20s\"\n"
+                               "verify = \"@every 25s\"\ndrill = \"@every 40s\"\n",
+                               "[retention]\nkeep_last = 2\n");
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}).exit_status, 0);
+  ASSERT_TRUE(ChownToUser(w.root, "postgres").has_value());
+  SetArchiveCommand(w.drctl.string() + " --config " + config.string() + " wal push %p");
+
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log");
+  ASSERT_TRUE(daemon.has_value()) << daemon.error().message();
+  ASSERT_TRUE(WaitFor(seconds(30), [&] { return !Get(w.port, "/healthz").empty(); }))
+      << ReadFile(w.root / "daemon.log");
+
+  // A second daemon on the same repository (its own state directory) refuses: locked.
+  const fs::path second = w.root / "second.toml";
+  std::string text = ReadFile(config);
+  text.replace(text.find(w.root.string() + "/state"), (w.root / "state").string().size(),
+               (w.root / "state2").string());
+  text.replace(text.find(std::to_string(w.port)), std::to_string(w.port).size(), "0");
+  std::ofstream(second) << text;
+  auto refused = RunDrctl({"--config", second.string(), "daemon"});
+  EXPECT_EQ(refused.exit_status, 11) << refused.err;
+  EXPECT_NE(refused.err.find("another drctl daemon"), std::string::npos) << refused.err;
+
+  // Backups, expire, verify and a drill happen on their schedules.
+  auto ran = [&](const std::string& name, std::uint64_t n) {
+    const json s = Status(w.port);
+    const json* job = FindJob(s, name);
+    return job != nullptr && (*job)["runs_ok"].get<std::uint64_t>() >= n;
+  };
+  EXPECT_TRUE(WaitFor(
+      seconds(240),
+      [&] { return ran("backup", 3) && ran("expire", 1) && ran("verify", 1) && ran("drill", 1); }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  const json s = Status(w.port);
+  for (const auto& job : s["jobs"]) {
+    const std::string name = job["name"];
+    EXPECT_EQ(job["runs_failed"], 0) << job.dump(2) << "\n"
+                                     << ReadFile(w.root / "state" / "jobs" / (name + ".log"))
+                                     << ReadFile(w.root / "state" / "jobs" / (name + ".json"));
+    EXPECT_GT(job["next_run"].get<std::int64_t>(), 0);
+  }
+  const json* backup = FindJob(s, "backup");
+  ASSERT_NE(backup, nullptr);
+  EXPECT_GT((*backup)["last_bytes"].get<std::uint64_t>(), 0U) << "a backup stores new bytes";
+
+  // The repository shows what the jobs did: at most keep_last (+ one taken since) backups, and
+  // a passed drill whose RTO the objectives judge.
+  auto info = RunDrctl({"--config", config.string(), "--output", "json", "info"});
+  ASSERT_EQ(info.exit_status, 0) << info.err;
+  const json repo = json::parse(info.out)["repos"][0];
+  EXPECT_LE(repo["backups"].size(), 3U) << "expire keeps 2 (a third may have been taken since)";
+  ASSERT_FALSE(repo["drills"].empty());
+  EXPECT_TRUE(repo["drills"][0]["ok"].get<bool>());
+  const json status_repo = s["status"]["repos"][0];
+  std::map<std::string, std::string> health;
+  for (const auto& o : status_repo["objectives"]) health[o["name"]] = o["health"];
+  EXPECT_EQ(health["backup_age"], "OK") << status_repo.dump(2);
+  EXPECT_EQ(health["rto"], "OK") << status_repo.dump(2);
+
+  // /metrics passes Prometheus' own parser.
+  const std::string metrics = Get(w.port, "/metrics");
+  ASSERT_FALSE(metrics.empty());
+  const fs::path metrics_file = w.root / "metrics.txt";
+  std::ofstream(metrics_file) << metrics;
+  auto promtool = RunCommand({"sh", "-c", "promtool check metrics < " + metrics_file.string()},
+                             std::chrono::seconds(30));
+  ASSERT_TRUE(promtool.has_value());
+  EXPECT_EQ(promtool->exit_status, 0) << promtool->out << promtool->err;
+  EXPECT_NE(metrics.find("drctl_job_runs_total{job=\"backup\",outcome=\"ok\"}"), std::string::npos)
+      << metrics;
+
+  // drctl status agrees with the daemon and exits 0 when nothing is breached.
+  auto status = RunDrctl({"--config", config.string(), "--output", "json", "status"});
+  const json st = json::parse(status.out, nullptr, false);
+  ASSERT_FALSE(st.is_discarded()) << status.out << status.err;
+  EXPECT_EQ(status.exit_status, st["health"] == "FAIL" ? 15 : 0) << status.out;
+
+  // SIGTERM: a clean stop (running jobs stopped and waited for), the state kept.
+  auto stopped = daemon->Stop();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 0) << ReadFile(w.root / "daemon.log");
+  const json state = json::parse(ReadFile(w.root / "state" / "state.json"), nullptr, false);
+  ASSERT_FALSE(state.is_discarded());
+  EXPECT_GT(state["jobs"]["backup"]["last_start"].get<std::int64_t>(), 0);
+  auto verify = RunDrctl({"--config", config.string(), "verify"});
+  EXPECT_EQ(verify.exit_status, 0) << verify.out << verify.err;
+  SetArchiveCommand("/bin/true");
+}
+
+// Webhook receiver: every POST body, in order.
+class Receiver {
+ public:
+  Receiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      events_.push_back(json::parse(req.body, nullptr, false));
+      res.status = 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Receiver() {
+    server_.stop();
+    thread_.join();
+  }
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+  int port() const { return port_; }
+  std::vector<json> Events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<json> events_;
+};
+
+TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
+  ASSERT_NE(SharedPostgres(), nullptr);
+  auto swift = SwiftServer::Start();
+  ASSERT_TRUE(swift.has_value()) << swift.error().message();
+  auto bucket = RunAwsCli(swift->endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
+                          {"s3api", "create-bucket", "--bucket", "drctl-daemon"});
+  ASSERT_TRUE(bucket.has_value() && bucket->exit_status == 0);
+  Receiver receiver;
+  Workspace w = Workspace::Create("drctl-daemon-s3-");
+  const fs::path config = w.root / "drctl.toml";
+  const std::string never = "\"0 0 1 1 *\"";
+  std::ofstream(config) << "[[repo]]\nname = \"s3\"\nurl = \"s3://drctl-daemon/r\"\nendpoint = \""
+                        << swift->endpoint() << "\"\npath_style = true\n"
+                        << "access_key_id_env = \"DAEMON_S3_KEY\"\n"
+                        << "secret_access_key_env = \"DAEMON_S3_SECRET\"\n"
+                        << w.Common("backup = " + never + "\nexpire = " + never +
+                                        "\nverify = " + never + "\ndrill = " + never + "\n",
+                                    "[objectives]\nrpo = \"20s\"\n[alerts]\nwebhook = "
+                                    "\"http://127.0.0.1:" +
+                                        std::to_string(receiver.port()) + "/hook\"\n");
+  const std::vector<std::string> env = {std::string("DAEMON_S3_KEY=") + SwiftServer::kAccessKey,
+                                        std::string("DAEMON_S3_SECRET=") + SwiftServer::kSecretKey};
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}, env).exit_status, 0);
+  ASSERT_TRUE(ChownToUser(w.root, "postgres").has_value());
+  // The archiver reaches S3 with credentials from a wrapper (never in the config or argv).
+  const fs::path wrapper = w.root / "push.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\nexport DAEMON_S3_KEY='" << SwiftServer::kAccessKey
+                         << "' DAEMON_S3_SECRET='" << SwiftServer::kSecretKey << "'\nexec "
+                         << w.drctl.string() << " --config " << config.string()
+                         << " wal push \"$1\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
+  SetArchiveCommand(wrapper.string() + " %p");
+  // Every objective but the RPO is met before the outage: a backup and a drill.
+  auto backup = RunDrctl({"--config", config.string(), "backup", "--no-progress"}, env);
+  ASSERT_EQ(backup.exit_status, 0) << backup.err;
+  auto drill = RunDrctl({"--config", config.string(), "drill"}, env);
+  ASSERT_EQ(drill.exit_status, 0) << drill.out << drill.err;
+
+  // A steady trickle of WAL: a row and a segment switch every 2 s.
+  std::atomic<bool> stop_workload{false};
+  std::thread workload([&] {
+    auto conn = pg::Connection::Open(SharedPostgres()->Conninfo());
+    if (!conn) return;
+    (void)conn->Exec("CREATE TABLE IF NOT EXISTS daemon_t (t timestamptz DEFAULT now())");
+    while (!stop_workload) {
+      (void)conn->Exec("INSERT INTO daemon_t DEFAULT VALUES; SELECT pg_switch_wal()");
+      std::this_thread::sleep_for(seconds(2));
+    }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      t.join();
+    }
+  } join{stop_workload, workload};
+
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log", env);
+  ASSERT_TRUE(daemon.has_value());
+  auto rpo = [&]() -> std::optional<json> {
+    const json s = Status(w.port);
+    if (s.is_discarded() || s["status"]["repos"].empty()) return std::nullopt;
+    for (const auto& o : s["status"]["repos"][0]["objectives"]) {
+      if (o["name"] == "rpo") return o;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(WaitFor(seconds(60),
+                      [&] {
+                        auto o = rpo();
+                        return o && (*o)["health"] == "OK";
+                      }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  EXPECT_TRUE(receiver.Events().empty()) << "nothing is wrong yet";
+
+  // The S3 endpoint goes away: exposure grows past 20 s, one alert.
+  ASSERT_TRUE(swift->StopProxy().has_value());
+  ASSERT_TRUE(WaitFor(seconds(90), [&] { return !receiver.Events().empty(); }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  auto breached = rpo();
+  ASSERT_TRUE(breached.has_value());
+  EXPECT_GT((*breached)["value_seconds"].get<double>(), 20.0) << breached->dump(2);
+  std::this_thread::sleep_for(seconds(15));  // a long outage is not a flood
+  auto events = receiver.Events();
+  ASSERT_EQ(events.size(), 1U) << json(events).dump(2);
+  EXPECT_EQ(events[0]["state"], "firing");
+  EXPECT_EQ(events[0]["key"], "objective:rpo:s3");
+  const auto still = rpo();
+  ASSERT_TRUE(still.has_value());
+  EXPECT_GT((*still)["value_seconds"].get<double>(), (*breached)["value_seconds"].get<double>())
+      << "the exposure keeps growing during the outage";
+
+  // The endpoint comes back: archiving catches up and the alert resolves, once.
+  ASSERT_TRUE(swift->StartProxy().has_value());
+  ASSERT_TRUE(WaitFor(seconds(180), [&] { return receiver.Events().size() >= 2; }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  std::this_thread::sleep_for(seconds(3));
+  events = receiver.Events();
+  ASSERT_EQ(events.size(), 2U) << json(events).dump(2);
+  EXPECT_EQ(events[1]["state"], "resolved");
+  EXPECT_EQ(events[1]["key"], "objective:rpo:s3");
+  auto stopped = daemon->Stop();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 0);
+  SetArchiveCommand("/bin/true");
+}
+
+}  // namespace
+}  // namespace drctl::testing
