@@ -177,8 +177,8 @@ Status AlertNotifier::PostWebhook(const std::string& body) const {
   }
   const std::unique_ptr<curl_slist, SlistFree> headers(list);
   std::array<char, CURL_ERROR_SIZE> detail{};
-  const auto timeout_ms = static_cast<long>(
-      std::chrono::milliseconds(config_.timeout).count());  // NOLINT(google-runtime-int)
+  const std::int64_t ms = std::chrono::milliseconds(config_.timeout).count();
+  const long timeout_ms = static_cast<long>(ms);  // NOLINT(google-runtime-int): curl's type
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, config_.webhook.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -496,6 +496,7 @@ void Daemon::Measure() {
   report.postgres = command::MeasurePostgres(config_);
   report.measured_at = Now();
   std::vector<command::RepoFacts> facts;
+  facts.reserve(config_.repos.size());
   for (const auto& rc : config_.repos) facts.push_back(command::MeasureRepo(config_, rc));
 
   std::lock_guard lock(mu_);
@@ -587,6 +588,7 @@ DaemonSnapshot Daemon::Snapshot() {
     v.runs_ok = job.runs_ok;
     v.runs_failed = job.runs_failed;
     v.last_bytes = r.last_bytes;
+    if (r.last_success != 0) v.last_success = r.last_success;
     s.jobs.push_back(std::move(v));
   }
   s.recent.assign(recent_.begin(), recent_.end());

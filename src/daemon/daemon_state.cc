@@ -15,14 +15,22 @@ Result<DaemonState> LoadDaemonState(const std::filesystem::path& file) {
   std::stringstream text;
   text << in.rdbuf();
   if (!in && !in.eof()) return Fail(ErrorCode::kIo, "cannot read " + file.string());
+  return ParseDaemonState(text.str(), file);
+}
+
+Result<DaemonState> ParseDaemonState(std::string_view text, const std::filesystem::path& file) {
+  DaemonState state;
   auto bad = [&](const std::string& why) {
     return Fail(ErrorCode::kCorrupt, "daemon state " + file.string() + ": " + why,
                 "move the file away to start with a fresh state (job times and active alerts "
                 "are forgotten)");
   };
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
-  if (j.value("version", 0) != 1) return bad("unknown version");
+  const auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() || *version != 1) {
+    return bad("unknown version");
+  }
   const auto jobs = j.value("jobs", nlohmann::json::object());
   if (!jobs.is_object()) return bad("\"jobs\" is not an object");
   for (const auto& [name, record] : jobs.items()) {

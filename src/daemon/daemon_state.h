@@ -24,6 +24,8 @@ struct DaemonState {
 // A missing file is an empty state; a damaged one is kCorrupt naming the file (the operator
 // decides: moving it away starts afresh).
 Result<DaemonState> LoadDaemonState(const std::filesystem::path& file);
+// The same from the file's text (`file` names it in errors).
+Result<DaemonState> ParseDaemonState(std::string_view text, const std::filesystem::path& file);
 Status SaveDaemonState(const std::filesystem::path& file, const DaemonState& state);
 
 }  // namespace drctl::daemon

@@ -219,7 +219,7 @@ void RenderJobs(const std::vector<JobView>& jobs, std::string& out) {
   Family last_end("drctl_job_last_run_timestamp_seconds", kGauge,
                   "When the last run ended (Unix time).");
   Family last_success("drctl_job_last_success_timestamp_seconds", kGauge,
-                      "When the last run ended, if it succeeded (Unix time).");
+                      "When the last successful run ended (Unix time).");
   Family bytes("drctl_job_last_bytes", kGauge,
                "Bytes the last successful run stored (backup: new bytes after deduplication).");
   Family next("drctl_job_next_run_timestamp_seconds", kGauge,
@@ -234,8 +234,8 @@ void RenderJobs(const std::vector<JobView>& jobs, std::string& out) {
     if (ran) {
       duration.Add(labels, job.last_duration_seconds);
       last_end.Add(labels, *job.last_end);
-      if (job.last_outcome == "ok") last_success.Add(labels, *job.last_end);
     }
+    if (job.last_success) last_success.Add(labels, *job.last_success);
     if (job.last_outcome == "ok" || job.runs_ok > 0 || job.last_bytes > 0) {
       bytes.Add(labels, job.last_bytes);
     }

@@ -24,7 +24,8 @@ nlohmann::json SnapshotJson(const DaemonSnapshot& s) {
                     {"next_run", j.next_run},
                     {"runs_ok", j.runs_ok},
                     {"runs_failed", j.runs_failed},
-                    {"last_bytes", j.last_bytes}});
+                    {"last_bytes", j.last_bytes},
+                    {"last_success", OptionalTime(j.last_success)}});
   }
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& r : s.recent) {

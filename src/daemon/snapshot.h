@@ -27,6 +27,7 @@ struct JobView {
   std::uint64_t runs_ok = 0;  // since the daemon started
   std::uint64_t runs_failed = 0;
   std::uint64_t last_bytes = 0;  // bytes the last successful run stored (backup: new bytes)
+  std::optional<std::int64_t> last_success;  // when the last successful run ended
 };
 
 struct AlertView {

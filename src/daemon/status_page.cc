@@ -15,6 +15,8 @@
 #include "command/progress.h"
 
 namespace drctl::daemon {
+
+using command::HumanDuration;
 namespace {
 
 using command::Health;
@@ -459,23 +461,6 @@ std::string HtmlEscape(std::string_view text) {
     }
   }
   return out;
-}
-
-std::string HumanDuration(double seconds) {
-  if (!std::isfinite(seconds)) return "?";
-  if (seconds < 0) return "-" + HumanDuration(-seconds);
-  static constexpr std::array<std::pair<std::int64_t, char>, 4> kUnits = {
-      {{kDay, 'd'}, {kHour, 'h'}, {60, 'm'}, {1, 's'}}};
-  const auto total = static_cast<std::int64_t>(std::llround(std::min(seconds, 1e15)));
-  for (std::size_t i = 0; i + 1 < kUnits.size(); ++i) {
-    const auto [unit, name] = kUnits[i];
-    if (total < unit) continue;
-    const auto [next_unit, next_name] = kUnits[i + 1];
-    const std::int64_t rest = (total % unit) / next_unit;
-    return rest == 0 ? fmt::format("{}{}", total / unit, name)
-                     : fmt::format("{}{} {}{}", total / unit, name, rest, next_name);
-  }
-  return fmt::format("{}s", total);
 }
 
 std::string RenderStatusPage(const DaemonSnapshot& s) {

@@ -27,8 +27,4 @@ std::string RenderStatusPage(const DaemonSnapshot& s);
 // attribute values.
 std::string HtmlEscape(std::string_view text);
 
-// A duration for humans, in its two most significant units, rounded to seconds: 252 -> "4m 12s",
-// 900 -> "15m", 90061 -> "1d 1h", 0.4 -> "0s".
-std::string HumanDuration(double seconds);
-
 }  // namespace drctl::daemon

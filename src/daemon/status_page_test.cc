@@ -270,18 +270,6 @@ TEST(HtmlEscape, ReplacesMarkupCharacters) {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 
-TEST(HumanDuration, TwoMostSignificantUnits) {
-  EXPECT_EQ(HumanDuration(0), "0s");
-  EXPECT_EQ(HumanDuration(0.4), "0s");
-  EXPECT_EQ(HumanDuration(59.6), "1m");
-  EXPECT_EQ(HumanDuration(252), "4m 12s");
-  EXPECT_EQ(HumanDuration(900), "15m");
-  EXPECT_EQ(HumanDuration(7 * kHour + 3 * kMinute + 12), "7h 3m");
-  EXPECT_EQ(HumanDuration(kDay + kHour + 1), "1d 1h");
-  EXPECT_EQ(HumanDuration(8 * kDay), "8d");
-  EXPECT_EQ(HumanDuration(-90), "-1m 30s");
-}
-
 // --- In a real browser ------------------------------------------------------------------------
 
 bool ChromiumInstalled() {

@@ -124,11 +124,12 @@ struct Workspace {
     return w;
   }
 
-  std::string Common(const std::string& schedule, const std::string& extra) const {
+  std::string Common(const std::string& schedule, const std::string& extra,
+                     const std::string& conninfo = {}) const {
     const auto* pg = SharedPostgres();
     std::ostringstream c;
-    c << "[postgres]\nconninfo = \"" << pg->Conninfo() << "\"\npgdata = \""
-      << pg->options().pgdata.string() << "\"\n"
+    c << "[postgres]\nconninfo = \"" << (conninfo.empty() ? pg->Conninfo() : conninfo)
+      << "\"\npgdata = \"" << pg->options().pgdata.string() << "\"\n"
       << "[encryption]\npassphrase_file = \"" << (root / "pass").string() << "\"\nscrypt_n = 1024\n"
       << "[wal]\nspool = \"" << (root / "spool").string() << "\"\n"
       << "[drill]\ndirectory = \"" << (root / "drills").string() << "\"\n"
@@ -236,6 +237,90 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   SetArchiveCommand("/bin/true");
 }
 
+// The alert events a `cat >> FILE` alert command received, one JSON document per line.
+std::vector<json> CommandEvents(const fs::path& file, const std::string& key) {
+  std::vector<json> out;
+  std::istringstream in(ReadFile(file));
+  for (std::string line; std::getline(in, line);) {
+    const json e = json::parse(line, nullptr, false);
+    if (!e.is_discarded() && e.value("key", "") == key) out.push_back(e);
+  }
+  return out;
+}
+
+TEST(Daemon, AFailingJobRetriesWithBackoffAlertsOnceAcrossARestartAndResolves) {
+  ASSERT_NE(SharedPostgres(), nullptr);
+  Workspace w = Workspace::Create("drctl-daemon-fail-");
+  const fs::path alerts = w.root / "alerts.jsonl";
+  const std::string never = "\"0 0 1 1 *\"";
+  const std::string schedule = "backup = \"@every 1h\"\nexpire = " + never + "\nverify = " + never +
+                               "\ndrill = " + never + "\n";
+  const std::string extra = "[alerts]\ncommand = \"(cat; echo) >> " + alerts.string() + "\"\n";
+  const auto closed = FreeLoopbackPort();
+  ASSERT_TRUE(closed.has_value());
+  auto write_config = [&](const std::string& conninfo) {
+    std::ofstream(w.root / "drctl.toml")
+        << "[[repo]]\nname = \"local\"\nurl = \"file://" << (w.root / "repo").string() << "\"\n"
+        << w.Common(schedule, extra, conninfo);
+  };
+  // PostgreSQL out of reach: the first backup (the repository has none, so it runs at once)
+  // fails, and is retried after 5 s, 10 s, 20 s...
+  write_config("host=127.0.0.1 port=" + std::to_string(*closed) + " user=postgres dbname=postgres");
+  const fs::path config = w.root / "drctl.toml";
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}).exit_status, 0);
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log");
+  ASSERT_TRUE(daemon.has_value());
+  auto backup_job = [&]() -> json {
+    const json status = Status(w.port);
+    const json* job = FindJob(status, "backup");
+    return job != nullptr ? *job : json();
+  };
+  ASSERT_TRUE(WaitFor(seconds(60),
+                      [&] {
+                        const json j = backup_job();
+                        return !j.is_null() && j["consecutive_failures"].get<int>() >= 2;
+                      }))
+      << backup_job().dump(2) << ReadFile(w.root / "daemon.log");
+  json j = backup_job();
+  EXPECT_EQ(j["last_outcome"], "failed");
+  EXPECT_NE(j["last_error"].get<std::string>().find(std::to_string(*closed)), std::string::npos)
+      << "the error names what failed: " << j.dump(2);
+  const auto first_failures = j["consecutive_failures"].get<int>();
+  ASSERT_TRUE(WaitFor(seconds(10), [&] { return CommandEvents(alerts, "job:backup").size() == 1; }))
+      << ReadFile(alerts);
+
+  // A restart keeps the record (the failures go on counting) and does not alert again.
+  ASSERT_TRUE(daemon->Stop().has_value());
+  auto again = DaemonProcess::Start(config, w.root / "daemon2.log");
+  ASSERT_TRUE(again.has_value());
+  ASSERT_TRUE(WaitFor(seconds(60),
+                      [&] {
+                        const json k = backup_job();
+                        return !k.is_null() &&
+                               k["consecutive_failures"].get<int>() > first_failures;
+                      }))
+      << backup_job().dump(2) << ReadFile(w.root / "daemon2.log");
+  std::this_thread::sleep_for(seconds(3));
+  auto events = CommandEvents(alerts, "job:backup");
+  ASSERT_EQ(events.size(), 1U) << ReadFile(alerts);
+  EXPECT_EQ(events[0]["state"], "firing");
+  ASSERT_TRUE(again->Stop().has_value());
+
+  // PostgreSQL reachable again: the pending retry succeeds and the alert resolves.
+  write_config("");
+  auto fixed = DaemonProcess::Start(config, w.root / "daemon3.log");
+  ASSERT_TRUE(fixed.has_value());
+  ASSERT_TRUE(
+      WaitFor(seconds(180), [&] { return CommandEvents(alerts, "job:backup").size() == 2; }))
+      << backup_job().dump(2) << ReadFile(w.root / "daemon3.log") << ReadFile(alerts);
+  events = CommandEvents(alerts, "job:backup");
+  EXPECT_EQ(events[1]["state"], "resolved");
+  j = backup_job();
+  EXPECT_EQ(j["last_outcome"], "ok") << j.dump(2);
+  EXPECT_EQ(j["consecutive_failures"], 0);
+  ASSERT_TRUE(fixed->Stop().has_value());
+}
+
 // Webhook receiver: every POST body, in order.
 class Receiver {
  public:
@@ -247,6 +332,11 @@ class Receiver {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() does nothing before the server accepts: wait for it, so the destructor's join ends.
+    const auto deadline = Clock::now() + seconds(10);
+    while (!server_.is_running() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   ~Receiver() {
     server_.stop();
@@ -356,6 +446,10 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
   ASSERT_EQ(events.size(), 1U) << json(events).dump(2);
   EXPECT_EQ(events[0]["state"], "firing");
   EXPECT_EQ(events[0]["key"], "objective:rpo:s3");
+  // drctl status, which cannot read the repository either, says so and exits 15.
+  auto status = RunDrctl({"--config", config.string(), "status"}, env);
+  EXPECT_EQ(status.exit_status, 15) << status.out << status.err;
+  EXPECT_NE(status.out.find("unreachable"), std::string::npos) << status.out;
   const auto still = rpo();
   ASSERT_TRUE(still.has_value());
   EXPECT_GT((*still)["value_seconds"].get<double>(), (*breached)["value_seconds"].get<double>())

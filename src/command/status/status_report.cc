@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 
 #include "catalog/backup_catalog.h"
 #include "catalog/json_fields.h"
@@ -19,24 +21,13 @@ namespace {
 
 constexpr double kWarnRatio = 0.75;
 
-// "4m 12s", "2d 3h", "45s": a duration for people.
-std::string Human(double seconds) {
-  auto s = static_cast<std::int64_t>(seconds + 0.5);
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m {}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h {}m", s / 3600, (s % 3600) / 60);
-  return fmt::format("{}d {}h", s / 86400, (s % 86400) / 3600);
-}
-
 ObjectiveCheck Judge(std::string name, std::optional<double> value, Seconds objective,
                      bool warn_near) {
   ObjectiveCheck c;
   c.name = std::move(name);
   c.value_seconds = value;
   c.objective_seconds = static_cast<double>(objective.count());
-  if (!value) {
-    c.health = Health::kFail;
-  } else if (*value > c.objective_seconds) {
+  if (!value || *value > c.objective_seconds) {
     c.health = Health::kFail;
   } else if (warn_near && *value > c.objective_seconds * kWarnRatio) {
     c.health = Health::kWarn;
@@ -45,7 +36,7 @@ ObjectiveCheck Judge(std::string name, std::optional<double> value, Seconds obje
 }
 
 std::string OfObjective(const ObjectiveCheck& c) {
-  return Human(*c.value_seconds) + " of " + Human(c.objective_seconds);
+  return HumanDuration(*c.value_seconds) + " of " + HumanDuration(c.objective_seconds);
 }
 
 ObjectiveCheck JudgeRpo(const RepoFacts& repo, const PostgresPosition& pg, Seconds objective,
@@ -253,6 +244,25 @@ nlohmann::json OptionalNumber(const std::optional<double>& v) {
 }
 
 }  // namespace
+
+std::string HumanDuration(double seconds) {
+  constexpr std::int64_t kHour = 3600;
+  constexpr std::int64_t kDay = 24 * kHour;
+  if (!std::isfinite(seconds)) return "?";
+  if (seconds < 0) return "-" + HumanDuration(-seconds);
+  static constexpr std::array<std::pair<std::int64_t, char>, 4> kUnits = {
+      {{kDay, 'd'}, {kHour, 'h'}, {60, 'm'}, {1, 's'}}};
+  const auto total = static_cast<std::int64_t>(std::llround(std::min(seconds, 1e15)));
+  for (std::size_t i = 0; i + 1 < kUnits.size(); ++i) {
+    const auto [unit, name] = kUnits[i];
+    if (total < unit) continue;
+    const auto [next_unit, next_name] = kUnits[i + 1];
+    const std::int64_t rest = (total % unit) / next_unit;
+    return rest == 0 ? fmt::format("{}{}", total / unit, name)
+                     : fmt::format("{}{} {}{}", total / unit, name, rest, next_name);
+  }
+  return fmt::format("{}s", total);
+}
 
 std::string_view HealthName(Health health) {
   switch (health) {

@@ -17,6 +17,10 @@
 
 namespace drctl::command {
 
+// A duration for humans, in its two most significant units, rounded to seconds: 252 -> "4m 12s",
+// 900 -> "15m", 90061 -> "1d 1h", 0.4 -> "0s".
+std::string HumanDuration(double seconds);
+
 enum class Health : std::uint8_t { kOk, kWarn, kFail };
 std::string_view HealthName(Health health);  // "OK", "WARN", "FAIL"
 Health Worst(Health a, Health b);
