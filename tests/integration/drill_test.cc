@@ -6,6 +6,8 @@
 // a wrong operator check fail with the reason.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -211,6 +213,46 @@ TEST_F(Drill, ImmediateComparesTheCountsExactlyAndTearsDown) {
   EXPECT_EQ(checks["row count public.drill_t"]["detail"], "1000 rows (the backup counted 1000)");
   EXPECT_EQ(report["kept"], false);
   EXPECT_FALSE(fs::exists(report["directory"].get<std::string>())) << "torn down";
+}
+
+TEST_F(Drill, SigtermTearsTheInstanceDownAndStoresNoReport) {
+  // The daemon stops its jobs with SIGTERM: a drill must not leave a scratch server behind.
+  auto count_drills = [] {
+    auto info = RunDrctl({"--config", suite->config, "--output", "json", "info"});
+    return json::parse(info.out, nullptr, false)["repos"][0]["drills"].size();
+  };
+  const auto before = count_drills();
+  const fs::path drills = suite->root / "drills";
+  SpawnOptions o;
+  o.argv = {DRCTL_BINARY, "--config", suite->config, "drill"};
+  o.stdout_path = (suite->root / "sigterm.out").string();
+  o.stderr_path = (suite->root / "sigterm.err").string();
+  auto p = Process::Spawn(o);
+  ASSERT_TRUE(p.has_value());
+  // Once its instance is up (postmaster.pid in the scratch data directory), stop it.
+  fs::path pid_file;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (pid_file.empty() && std::chrono::steady_clock::now() < deadline && p->Running()) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(drills, ec)) {
+      if (fs::exists(e.path() / "pgdata" / "postmaster.pid")) pid_file = e.path() / "pgdata";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(pid_file.empty()) << "the drill never started its instance";
+  ASSERT_EQ(::kill(p->pid(), SIGTERM), 0);
+  auto status = p->Wait(std::chrono::minutes(3));
+  ASSERT_TRUE(status.has_value());
+  std::ifstream err(suite->root / "sigterm.err");
+  const std::string err_text((std::istreambuf_iterator<char>(err)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_EQ(*status, 16) << err_text;
+  EXPECT_NE(err_text.find("no report stored"), std::string::npos) << err_text;
+  EXPECT_FALSE(fs::exists(pid_file.parent_path())) << "the scratch instance was torn down";
+  auto pgrep = RunCommand({"pgrep", "-f", pid_file.string()}, std::chrono::seconds(10));
+  ASSERT_TRUE(pgrep.has_value());
+  EXPECT_NE(pgrep->exit_status, 0) << "a server of the drill still runs: " << pgrep->out;
+  EXPECT_EQ(count_drills(), before) << "an interrupted drill stores no report";
 }
 
 TEST_F(Drill, RandomPicksABackupAndAMomentAndSaysWhich) {

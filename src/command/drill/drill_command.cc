@@ -11,6 +11,7 @@
 #include "catalog/backup_catalog.h"
 #include "catalog/json_fields.h"
 #include "command/drill/drill_report.h"
+#include "command/interrupt.h"
 #include "command/repo/repo_open.h"
 #include "command/restore/recovery_target.h"
 #include "command/restore/restore_command.h"
@@ -120,6 +121,9 @@ Result<CommandOutput> Drill(const Config& config, const DrillOptions& options) {
   const std::string id = NewDrillId(now);
   const std::uint64_t seed = options.seed.value_or(std::random_device{}());
   const auto started = Clock::now();
+  // SIGTERM/SIGINT (the daemon stopping, Ctrl-C): the drill skips what is left, tears its
+  // instance down and stores no report (an interrupted drill proves nothing either way).
+  InterruptScope interrupt;
   std::vector<Check> checks;
   nlohmann::json report = {{"drill_id", id},
                            {"started_utc", catalog::FormatUtc(now)},
@@ -229,7 +233,7 @@ Result<CommandOutput> Drill(const Config& config, const DrillOptions& options) {
   // Checks on the running instance.
   const std::string base =
       config.postgres.conninfo + " host='" + pgdata.string() + "' port=" + std::to_string(port);
-  if (running && checks.back().ok) {
+  if (running && checks.back().ok && !InterruptScope::Interrupted()) {
     auto amcheck =
         RunCommand({*bindir + "/pg_amcheck", "-h", pgdata.string(), "-p", std::to_string(port),
                     "--all", "--install-missing", "--heapallindexed"},
@@ -289,6 +293,12 @@ Result<CommandOutput> Drill(const Config& config, const DrillOptions& options) {
   }
   if (!options.keep) fs::remove_all(scratch, ec);
 
+  if (InterruptScope::Interrupted()) {
+    return Fail(ErrorCode::kInterrupted,
+                "drill " + id + " stopped by signal " + std::to_string(InterruptScope::Signal()) +
+                    (options.keep ? "" : "; its instance was torn down") + ", no report stored",
+                "run the drill again");
+  }
   bool ok = true;
   nlohmann::json checks_json = nlohmann::json::array();
   std::string text = fmt::format("drill {}: {}\n", id, report.value("target", std::string("-")));
