@@ -20,6 +20,7 @@
 #include "harness/servers.h"
 #include "harness/swift_server.h"
 #include "postgres/connection.h"
+#include "postgres/local_cluster.h"
 
 namespace drctl::testing {
 namespace {
@@ -319,6 +320,83 @@ TEST(Daemon, AFailingJobRetriesWithBackoffAlertsOnceAcrossARestartAndResolves) {
   EXPECT_EQ(j["last_outcome"], "ok") << j.dump(2);
   EXPECT_EQ(j["consecutive_failures"], 0);
   ASSERT_TRUE(fixed->Stop().has_value());
+}
+
+TEST(Daemon, KeepsWalStreamRunningAndRestartsItWhenItDies) {
+  Workspace w = Workspace::Create("drctl-daemon-stream-");
+  // A primary of the test's own (replication allowed; the slot it gets is dropped with it).
+  pg::ClusterOptions o;
+  o.pgdata = w.root / "pgdata";
+  o.settings = {"wal_level=replica", "max_wal_senders=10", "max_replication_slots=10", "fsync=off"};
+  ASSERT_TRUE(pg::LocalCluster::InitDb(o).has_value());
+  auto primary = pg::LocalCluster::Start(o);
+  ASSERT_TRUE(primary.has_value()) << primary.error().ToString();
+  const std::string never = "\"0 0 1 1 *\"";
+  const fs::path config = w.root / "drctl.toml";
+  std::ofstream(config) << "[[repo]]\nname = \"local\"\nurl = \"file://"
+                        << (w.root / "repo").string() << "\"\n"
+                        << w.Common("backup = " + never + "\nexpire = " + never +
+                                        "\nverify = " + never + "\ndrill = " + never + "\n",
+                                    "wal_stream = true\n", primary->Conninfo());
+  // Common() ends inside [daemon]: wal_stream belongs there; partial uploads every second.
+  std::ofstream(config, std::ios::app) << "[objectives]\nrpo = \"5m\"\n";
+  {
+    std::string text = ReadFile(config);
+    text.replace(text.find("[wal]\n"), 6, "[wal]\npartial_interval = \"1s\"\n");
+    std::ofstream(config) << text;
+  }
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}).exit_status, 0);
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log");
+  ASSERT_TRUE(daemon.has_value());
+  auto stream = [&]() -> json {
+    const json s = Status(w.port);
+    return s.is_discarded() ? json() : s["stream"];
+  };
+  ASSERT_TRUE(WaitFor(seconds(60), [&] {
+    const json st = stream();
+    return !st.is_null() && st["running"].get<bool>();
+  })) << ReadFile(w.root / "daemon.log");
+  auto conn = pg::Connection::Open(primary->Conninfo());
+  ASSERT_TRUE(conn.has_value());
+  auto newest_wal = [&]() -> std::string {
+    const json s = Status(w.port);
+    if (s.is_discarded() || s["status"]["repos"].empty()) return "";
+    return s["status"]["repos"][0]["newest_wal"].get<std::string>();
+  };
+  ASSERT_TRUE(conn->Exec("CREATE TABLE t (i int); INSERT INTO t VALUES (1)").has_value());
+  ASSERT_TRUE(WaitFor(seconds(60), [&] { return !newest_wal().empty(); }))
+      << "the stream stores WAL: " << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+
+  // The stream dies: the daemon starts it again, and it goes on storing WAL.
+  auto pgrep = RunCommand(
+      {"pgrep", "-f", config.string() + " --output json --log-level info wal stream"}, seconds(10));
+  ASSERT_TRUE(pgrep.has_value() && pgrep->exit_status == 0) << "no wal stream child";
+  const pid_t pid = std::stoi(pgrep->out);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(seconds(30),
+                      [&] {
+                        const json st = stream();
+                        return !st.is_null() && st["restarts"].get<int>() >= 1 &&
+                               st["running"].get<bool>();
+                      }))
+      << stream().dump(2) << ReadFile(w.root / "daemon.log");
+  EXPECT_NE(stream()["last_exit"].get<std::string>().find("exit 137"), std::string::npos)
+      << stream().dump(2);
+  const std::string before = newest_wal();
+  ASSERT_TRUE(conn->Exec("INSERT INTO t VALUES (2); SELECT pg_switch_wal()").has_value());
+  ASSERT_TRUE(conn->Exec("INSERT INTO t VALUES (3); SELECT pg_switch_wal()").has_value());
+  EXPECT_TRUE(WaitFor(seconds(60), [&] { return newest_wal() > before; }))
+      << before << " " << Status(w.port).dump(2);
+
+  // Stopping the daemon stops the stream too.
+  auto stopped = daemon->Stop();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 0);
+  auto left = RunCommand(
+      {"pgrep", "-f", config.string() + " --output json --log-level info wal stream"}, seconds(10));
+  ASSERT_TRUE(left.has_value());
+  EXPECT_NE(left->exit_status, 0) << "wal stream still runs: " << left->out;
+  (void)primary->Stop(seconds(30));
 }
 
 // Webhook receiver: every POST body, in order.
