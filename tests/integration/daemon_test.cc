@@ -399,6 +399,54 @@ TEST(Daemon, KeepsWalStreamRunningAndRestartsItWhenItDies) {
   (void)primary->Stop(seconds(30));
 }
 
+TEST(Daemon, CopiesToALaggingRepositoryOnlyWhenOneLags) {
+  ASSERT_NE(SharedPostgres(), nullptr);
+  SetArchiveCommand("/bin/true");
+  Workspace w = Workspace::Create("drctl-daemon-sync-");
+  const std::string never = "\"0 0 1 1 *\"";
+  const fs::path config = w.root / "drctl.toml";
+  std::ofstream(config) << "[[repo]]\nname = \"one\"\nurl = \"file://" << (w.root / "one").string()
+                        << "\"\n[[repo]]\nname = \"two\"\nurl = \"file://"
+                        << (w.root / "two").string() << "\"\n"
+                        << w.Common("backup = " + never + "\nexpire = " + never + "\nverify = " +
+                                        never + "\ndrill = " + never + "\nsync = \"@every 3s\"\n",
+                                    "");
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}).exit_status, 0);
+  // The first backup (neither repository has one, so it runs at once) goes into "one" only.
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log");
+  ASSERT_TRUE(daemon.has_value());
+  auto job = [&](const std::string& name) -> json {
+    const json status = Status(w.port);
+    const json* j = FindJob(status, name);
+    return j != nullptr ? *j : json();
+  };
+  auto backups_in = [&](const std::string& repo) -> std::size_t {
+    auto info = RunDrctl({"--config", config.string(), "--output", "json", "info", "--repo", repo});
+    const json j = json::parse(info.out, nullptr, false);
+    return j.is_discarded() ? 0 : j["repos"][0]["backups"].size();
+  };
+  ASSERT_TRUE(WaitFor(seconds(120),
+                      [&] {
+                        const json b = job("backup");
+                        const json s = job("sync");
+                        return !b.is_null() && b["runs_ok"] == 1 && !s.is_null() &&
+                               s["runs_ok"].get<int>() >= 1;
+                      }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  EXPECT_TRUE(WaitFor(seconds(30), [&] { return backups_in("two") == 1; }))
+      << "repo sync copied the backup";
+  EXPECT_EQ(backups_in("one"), 1U);
+  // Nothing lags any more: the following scheduled times pass without a copy.
+  std::this_thread::sleep_for(seconds(3));
+  const auto runs = job("sync")["runs_ok"].get<int>();
+  std::this_thread::sleep_for(seconds(10));
+  EXPECT_EQ(job("sync")["runs_ok"].get<int>(), runs) << Status(w.port).dump(2);
+  EXPECT_EQ(job("sync")["runs_failed"], 0);
+  auto stopped = daemon->Stop();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 0);
+}
+
 // Webhook receiver: every POST body, in order.
 class Receiver {
  public:
