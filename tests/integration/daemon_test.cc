@@ -226,13 +226,23 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   ASSERT_FALSE(st.is_discarded()) << status.out << status.err;
   EXPECT_EQ(status.exit_status, st["health"] == "FAIL" ? 15 : 0) << status.out;
 
-  // SIGTERM: a clean stop (running jobs stopped and waited for), the state kept.
+  // SIGTERM while a backup runs: the backup stops cleanly (pg_backup_stop, nothing half-listed),
+  // the daemon exits 0, the repository verifies, and the stopped run is not recorded as a run.
+  ASSERT_TRUE(WaitFor(seconds(60), [&] {
+    const json now = Status(w.port);
+    const json* b = FindJob(now, "backup");
+    return b != nullptr && (*b)["running"].get<bool>();
+  })) << "no backup seen running";
   auto stopped = daemon->Stop();
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 0) << ReadFile(w.root / "daemon.log");
   const json state = json::parse(ReadFile(w.root / "state" / "state.json"), nullptr, false);
   ASSERT_FALSE(state.is_discarded());
   EXPECT_GT(state["jobs"]["backup"]["last_start"].get<std::int64_t>(), 0);
+  EXPECT_EQ(state["jobs"]["backup"]["last_outcome"], "ok") << "a stopped run is not a failure";
+  EXPECT_EQ(state["jobs"]["backup"]["consecutive_failures"], 0);
+  const std::string backup_log = ReadFile(w.root / "state" / "jobs" / "backup.log");
+  EXPECT_NE(backup_log.find("interrupted"), std::string::npos) << backup_log;
   auto verify = RunDrctl({"--config", config.string(), "verify"});
   EXPECT_EQ(verify.exit_status, 0) << verify.out << verify.err;
   SetArchiveCommand("/bin/true");
