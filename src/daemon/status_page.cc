@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "command/progress.h"
+#include "common/markup.h"
 
 namespace drctl::daemon {
 
@@ -145,7 +146,7 @@ void RenderBanner(const DaemonSnapshot& s, std::string& out) {
   std::vector<std::string> warning;
   for (const auto& repo : report.repos) {
     for (const auto& check : repo.objectives) {
-      const std::string what = HtmlEscape(repo.facts.repo) + " " + HtmlEscape(check.name);
+      const std::string what = EscapeMarkup(repo.facts.repo) + " " + EscapeMarkup(check.name);
       if (check.health == Health::kFail) failing.push_back(what);
       if (check.health == Health::kWarn) warning.push_back(what);
     }
@@ -173,9 +174,9 @@ void RenderObjectives(const command::RepoStatus& repo, std::string& out) {
         R"(<li class="objective {}" data-objective="{}"><span class="objective-name">{}</span>)"
         R"(<span class="objective-state">{}</span>)"
         R"(<span class="objective-value">{} of {}</span><span class="objective-detail">{}</span></li>)",
-        HealthClass(check.health), HtmlEscape(check.name), HtmlEscape(ObjectiveTitle(check.name)),
-        command::HealthName(check.health), value, HumanDuration(check.objective_seconds),
-        HtmlEscape(check.detail));
+        HealthClass(check.health), EscapeMarkup(check.name),
+        EscapeMarkup(ObjectiveTitle(check.name)), command::HealthName(check.health), value,
+        HumanDuration(check.objective_seconds), EscapeMarkup(check.detail));
   }
   out += "</ul>\n";
 }
@@ -255,8 +256,8 @@ void RenderWindows(const command::RepoFacts& f, const TimeAxis& axis,
         R"(<rect class="window{}" data-timeline="{}" x="{:.1f}" y="{}" width="{:.1f}" height="16" rx="3">)"
         R"(<title>timeline {}: {} ({}, {}) to {}Z ({})</title></rect>)",
         w.from_time == 0 ? " unknown-start" : "", w.timeline, x, 24 + 24 * row, width, w.timeline,
-        from, HtmlEscape(w.from), HtmlEscape(w.from_lsn), FormatTime(w.to_time),
-        HtmlEscape(w.to_lsn));
+        from, EscapeMarkup(w.from), EscapeMarkup(w.from_lsn), FormatTime(w.to_time),
+        EscapeMarkup(w.to_lsn));
   }
 }
 
@@ -267,7 +268,7 @@ void RenderBackups(const command::RepoFacts& f, const TimeAxis& axis, double y, 
     out += fmt::format(
         R"(<circle class="backup{}" cx="{:.1f}" cy="{:.0f}" r="6"><title>backup {}: {}Z to {}Z, )"
         R"({}, {} new{}</title></circle>)",
-        b.checksum_failures ? " checksum-failures" : "", axis.X(b.stop_time), y, HtmlEscape(b.id),
+        b.checksum_failures ? " checksum-failures" : "", axis.X(b.stop_time), y, EscapeMarkup(b.id),
         FormatTime(b.start_time), FormatTime(b.stop_time),
         command::HumanBytes(static_cast<double>(b.logical_size)),
         command::HumanBytes(static_cast<double>(b.new_bytes)),
@@ -281,10 +282,10 @@ void RenderDrills(const command::RepoFacts& f, const TimeAxis& axis, double y, s
     if (d.time < axis.start) continue;
     const double x = axis.X(d.time);
     const std::string outcome = d.ok ? "passed, RTO " + HumanDuration(d.rto_seconds)
-                                     : "failed at " + HtmlEscape(d.failed_step);
+                                     : "failed at " + EscapeMarkup(d.failed_step);
     out += fmt::format(
         R"(<path class="drill {}" d="M{:.1f} {:.0f} l7 12 h-14 z"><title>drill {}: {}Z, {}</title></path>)",
-        d.ok ? "passed" : "failed", x, y - 7, HtmlEscape(d.id), FormatTime(d.time), outcome);
+        d.ok ? "passed" : "failed", x, y - 7, EscapeMarkup(d.id), FormatTime(d.time), outcome);
   }
 }
 
@@ -302,7 +303,7 @@ void RenderTimeline(const command::RepoFacts& f, std::int64_t now, std::string& 
   out +=
       fmt::format(R"(<svg class="timeline" id="timeline-{}" )"
                   R"(viewBox="0 0 960 {:.0f}" role="img" aria-label="recoverable window of {}">)",
-                  id, height, HtmlEscape(f.repo));
+                  id, height, EscapeMarkup(f.repo));
   RenderTicks(axis, height - 4, out);
   RenderWindows(f, axis, timelines, out);
   RenderBackups(f, axis, backups_y, out);
@@ -328,7 +329,7 @@ void RenderFacts(const command::RepoStatus& repo, std::int64_t now, std::string&
     facts.push_back("newest " + TimeAndAge(f.backups.back().stop_time, now));
   }
   if (f.newest_wal_time) {
-    facts.push_back("newest WAL " + HtmlEscape(f.newest_wal) + " stored " +
+    facts.push_back("newest WAL " + EscapeMarkup(f.newest_wal) + " stored " +
                     TimeAndAge(*f.newest_wal_time, now));
   }
   if (repo.rpo_exposure_seconds) {
@@ -343,10 +344,10 @@ void RenderRepo(const command::RepoStatus& repo, std::int64_t now, std::string& 
   out += fmt::format(
       R"(<section class="card repo {}" id="repo-{}"><h2>{} <span class="badge {}">{}</span></h2>)"
       R"(<p class="url">{}</p>)",
-      health, DomId(f.repo), HtmlEscape(f.repo), health, command::HealthName(repo.health),
-      HtmlEscape(f.url));
+      health, DomId(f.repo), EscapeMarkup(f.repo), health, command::HealthName(repo.health),
+      EscapeMarkup(f.url));
   if (!f.reachable) {
-    out += fmt::format("<p class=\"error\">Unreachable: {}</p>\n", HtmlEscape(f.error));
+    out += fmt::format("<p class=\"error\">Unreachable: {}</p>\n", EscapeMarkup(f.error));
   }
   RenderObjectives(repo, out);
   RenderFacts(repo, now, out);
@@ -376,10 +377,10 @@ void RenderJobs(const DaemonSnapshot& s, std::string& out) {
     out += fmt::format(
         "<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td><td>{} / {}</td><td>{}</td></tr>\n",
-        HtmlEscape(j.name), HtmlEscape(j.schedule), state_class, HtmlEscape(state),
+        EscapeMarkup(j.name), EscapeMarkup(j.schedule), state_class, EscapeMarkup(state),
         TimeAndAge(j.last_start.value_or(0), s.now),
         ran ? HumanDuration(j.last_duration_seconds) : "", TimeAndAge(j.next_run, s.now), j.runs_ok,
-        j.runs_failed, HtmlEscape(j.last_error));
+        j.runs_failed, EscapeMarkup(j.last_error));
   }
   out += "</tbody></table></section>\n";
 }
@@ -396,9 +397,9 @@ void RenderRecent(const DaemonSnapshot& s, std::string& out) {
   for (const auto& r : s.recent) {
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
-        HtmlEscape(r.job), TimeAndAge(r.start, s.now),
+        EscapeMarkup(r.job), TimeAndAge(r.start, s.now),
         HumanDuration(static_cast<double>(r.end - r.start)), r.outcome == "ok" ? "good" : "bad",
-        HtmlEscape(r.outcome), HtmlEscape(r.detail));
+        EscapeMarkup(r.outcome), EscapeMarkup(r.detail));
   }
   out += "</tbody></table></section>\n";
 }
@@ -411,8 +412,8 @@ void RenderAlerts(const DaemonSnapshot& s, std::string& out) {
   }
   out += "<ul class=\"alerts\">";
   for (const auto& a : s.alerts) {
-    out += fmt::format("<li data-key=\"{}\">{} <small>since {}</small></li>", HtmlEscape(a.key),
-                       HtmlEscape(a.message), TimeAndAge(a.since, s.now));
+    out += fmt::format("<li data-key=\"{}\">{} <small>since {}</small></li>", EscapeMarkup(a.key),
+                       EscapeMarkup(a.message), TimeAndAge(a.since, s.now));
   }
   out += "</ul></section>\n";
 }
@@ -428,40 +429,13 @@ void RenderStream(const DaemonSnapshot& s, std::string& out) {
                        s.stream.running ? "good" : "bad", s.stream.running ? "running" : "stopped",
                        s.stream.restarts);
     if (!s.stream.last_exit.empty()) {
-      out += fmt::format("; last exit: <code>{}</code>", HtmlEscape(s.stream.last_exit));
+      out += fmt::format("; last exit: <code>{}</code>", EscapeMarkup(s.stream.last_exit));
     }
   }
   out += "</p></section>\n";
 }
 
 }  // namespace
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string RenderStatusPage(const DaemonSnapshot& s) {
   const command::StatusReport& report = s.status;
@@ -480,12 +454,12 @@ std::string RenderStatusPage(const DaemonSnapshot& s) {
   std::string postgres = "not asked yet";
   if (report.measured_at != 0) {
     postgres = report.postgres.reachable ? "reachable"
-                                         : "unreachable: " + HtmlEscape(report.postgres.error);
+                                         : "unreachable: " + EscapeMarkup(report.postgres.error);
   }
   out += fmt::format(
       "<p class=\"meta\">drctl {} · daemon up since {} · objectives measured {} · PostgreSQL {}"
       " · page refreshes every 30 s</p>\n",
-      HtmlEscape(s.version), TimeAndAge(s.started_at, now), TimeAndAge(report.measured_at, now),
+      EscapeMarkup(s.version), TimeAndAge(s.started_at, now), TimeAndAge(report.measured_at, now),
       postgres);
   for (const auto& repo : report.repos) RenderRepo(repo, now, out);
   RenderAlerts(s, out);

@@ -23,8 +23,4 @@ namespace drctl::daemon {
 // timeline spans the data, at most the 14 days up to `s.now`. Pure: safe to call from any thread.
 std::string RenderStatusPage(const DaemonSnapshot& s);
 
-// `text` with & < > " ' replaced by character references: safe in element content and in quoted
-// attribute values.
-std::string HtmlEscape(std::string_view text);
-
 }  // namespace drctl::daemon

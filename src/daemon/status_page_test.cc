@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/markup.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "daemon/http_server.h"
@@ -265,8 +266,8 @@ TEST(RenderStatusPage, EscapesEverythingFromTheSnapshot) {
 }
 
 TEST(HtmlEscape, ReplacesMarkupCharacters) {
-  EXPECT_EQ(HtmlEscape("plain text"), "plain text");
-  EXPECT_EQ(HtmlEscape(R"(<a href="x">'&'</a>)"),
+  EXPECT_EQ(EscapeMarkup("plain text"), "plain text");
+  EXPECT_EQ(EscapeMarkup(R"(<a href="x">'&'</a>)"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 

@@ -6,6 +6,8 @@ namespace drctl::command {
 namespace {
 
 constexpr std::int64_t kNow = 1'790'000'000;
+constexpr std::int64_t kM = 60;
+constexpr std::int64_t kH = 3600;
 constexpr std::uint64_t kSeg = std::uint64_t{16} << 20;
 constexpr double kMinute = 60;
 constexpr double kHour = 3600;
@@ -62,13 +64,13 @@ TEST(Objectives, ExposureIsZeroWhenTheCurrentPositionIsStored) {
 
 TEST(Objectives, RpoWarnsNearAndFailsBeyondTheObjective) {
   auto f = Healthy();
-  f.newest_wal_time = kNow - 14 * 60;  // 14 of 15 minutes: above 3/4
+  f.newest_wal_time = kNow - 14 * kM;  // 14 of 15 minutes: above 3/4
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(11 * kSeg), Objectives(), kNow), "rpo").health,
             Health::kWarn);
-  f.newest_wal_time = kNow - 11 * 60;  // below 3/4 (11.25 min)
+  f.newest_wal_time = kNow - 11 * kM;  // below 3/4 (11.25 min)
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(11 * kSeg), Objectives(), kNow), "rpo").health,
             Health::kOk);
-  f.newest_wal_time = kNow - 16 * 60;
+  f.newest_wal_time = kNow - 16 * kM;
   auto s = EvaluateObjectives(f, Pg(11 * kSeg), Objectives(), kNow);
   EXPECT_EQ(Find(s, "rpo").health, Health::kFail);
   EXPECT_EQ(s.health, Health::kFail);
@@ -118,10 +120,10 @@ TEST(Objectives, NothingStoredFailsWithWhatToDo) {
 
 TEST(Objectives, BackupAgeHasNoWarnBand) {
   auto f = Healthy();
-  f.backups.back().stop_time = kNow - 6 * 3600 - 59 * 60;
+  f.backups.back().stop_time = kNow - 6 * kH - 59 * kM;
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(10 * kSeg), Objectives(), kNow), "backup_age").health,
             Health::kOk);
-  f.backups.back().stop_time = kNow - 7 * 3600 - 1;
+  f.backups.back().stop_time = kNow - 7 * kH - 1;
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(10 * kSeg), Objectives(), kNow), "backup_age").health,
             Health::kFail);
 }
@@ -139,10 +141,10 @@ TEST(Objectives, FailedNewestDrillWarnsAndRtoComesFromTheLastPassedOne) {
 
 TEST(Objectives, RtoAboveTheObjectiveFails) {
   auto f = Healthy();
-  f.drills.front().rto_seconds = 5 * 3600;
+  f.drills.front().rto_seconds = 5 * kH;
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(10 * kSeg), Objectives(), kNow), "rto").health,
             Health::kFail);
-  f.drills.front().rto_seconds = 3.5 * 3600;
+  f.drills.front().rto_seconds = 3.5 * kH;
   EXPECT_EQ(Find(EvaluateObjectives(f, Pg(10 * kSeg), Objectives(), kNow), "rto").health,
             Health::kWarn);
 }

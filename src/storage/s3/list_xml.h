@@ -74,7 +74,4 @@ Result<std::int64_t> ParseIso8601(std::string_view text);
 // "Wed, 12 Oct 2009 17:50:00 GMT" (RFC 9110 IMF-fixdate) -> seconds since the epoch.
 Result<std::int64_t> ParseHttpDate(std::string_view text);
 
-// Escapes & < > " ' for element text or attribute values drctl writes.
-std::string XmlEscape(std::string_view text);
-
 }  // namespace drctl::storage::s3

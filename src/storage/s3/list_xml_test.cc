@@ -1,5 +1,7 @@
 #include "storage/s3/list_xml.h"
 
+#include "common/markup.h"
+
 #include <gtest/gtest.h>
 
 namespace drctl::storage::s3 {
@@ -281,8 +283,8 @@ TEST(ParseHttpDate, ReadsImfFixdate) {
 }
 
 TEST(XmlEscape, EscapesTheFiveSpecialCharacters) {
-  EXPECT_EQ(XmlEscape("a&b<c>d\"e'f \xc3\xbc"), "a&amp;b&lt;c&gt;d&quot;e&apos;f \xc3\xbc");
-  auto round_trip = ParseXml("<Key>" + XmlEscape("<&'\">") + "</Key>", "doc");
+  EXPECT_EQ(EscapeMarkup("a&b<c>d\"e'f \xc3\xbc"), "a&amp;b&lt;c&gt;d&quot;e&#39;f \xc3\xbc");
+  auto round_trip = ParseXml("<Key>" + EscapeMarkup("<&'\">") + "</Key>", "doc");
   ASSERT_TRUE(round_trip.has_value());
   EXPECT_EQ(round_trip->text, "<&'\">");
 }

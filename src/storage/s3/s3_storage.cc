@@ -9,6 +9,7 @@
 #include <future>
 #include <system_error>
 
+#include "common/markup.h"
 #include "common/secret.h"
 #include "storage/s3/list_xml.h"
 
@@ -454,7 +455,7 @@ Status S3Storage::DeleteMany(std::span<const std::string> keys) {
 Status S3Storage::DeleteBatch(std::span<const std::string> keys) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
   for (const auto& key : keys)
-    body += "<Object><Key>" + XmlEscape(FullKey(key)) + "</Key></Object>";
+    body += "<Object><Key>" + EscapeMarkup(FullKey(key)) + "</Key></Object>";
   body += "</Delete>";
   const std::string what = Describe();
   auto response = client_.Expect(
@@ -481,7 +482,7 @@ Status S3Storage::DeleteBatch(std::span<const std::string> keys) {
 Status S3Storage::CreateBucket() {
   std::string body;
   if (options_.region != "us-east-1") {
-    body = "<CreateBucketConfiguration><LocationConstraint>" + XmlEscape(options_.region) +
+    body = "<CreateBucketConfiguration><LocationConstraint>" + EscapeMarkup(options_.region) +
            "</LocationConstraint></CreateBucketConfiguration>";
   }
   S3Request request{.method = "PUT", .body = body, .what = "s3://" + options_.bucket};
@@ -554,7 +555,7 @@ Status S3Storage::CompleteUpload(const std::string& object, const std::string& u
   std::string body = "<CompleteMultipartUpload>";
   for (std::size_t i = 0; i < etags.size(); ++i) {
     body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-            XmlEscape(etags[i]) + "</ETag></Part>";
+            EscapeMarkup(etags[i]) + "</ETag></Part>";
   }
   body += "</CompleteMultipartUpload>";
   S3Request request{.method = "POST",
