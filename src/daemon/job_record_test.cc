@@ -10,24 +10,26 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 constexpr std::int64_t kMidnight = 1'795'651'200;  // 2026-11-26T00:00:00Z
+constexpr std::int64_t kH = 3600;
+constexpr std::int64_t kD = 86400;
 
 CronExpr Every6h() { return CronExpr::Parse("0 */6 * * *").value(); }
 
 TEST(JobRecord, NextRunFollowsTheSchedule) {
   JobRecord r;
   r.last_scheduled = kMidnight;
-  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 6 * 3600);
+  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 6 * kH);
 }
 
 TEST(JobRecord, MissedRunsGiveOneCatchUpRun) {
   JobRecord r;
   r.last_scheduled = kMidnight;
-  const std::int64_t now = kMidnight + 3 * 86400 + 100;  // daemon was down for three days
+  const std::int64_t now = kMidnight + 3 * kD + 100;  // daemon was down for three days
   EXPECT_LE(NextRun(Every6h(), r), now);                 // due at once
   MarkStarted(Every6h(), r, now);
   EXPECT_EQ(r.last_scheduled, now);
   MarkFinished(r, now + 60, true, "", 1234, minutes(1), hours(1));
-  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 3 * 86400 + 6 * 3600);  // not again at once
+  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 3 * kD + 6 * kH);  // not again at once
   EXPECT_EQ(r.last_bytes, 1234U);
   EXPECT_EQ(r.last_success, now + 60);
 }
@@ -35,7 +37,7 @@ TEST(JobRecord, MissedRunsGiveOneCatchUpRun) {
 TEST(JobRecord, FailuresRetryWithDoublingBackoffCappedAndBeforeTheNextRun) {
   JobRecord r;
   r.last_scheduled = kMidnight;
-  std::int64_t now = kMidnight + 6 * 3600;
+  std::int64_t now = kMidnight + 6 * kH;
   MarkStarted(Every6h(), r, now);
   MarkFinished(r, now + 10, false, "repository unreachable", 0, minutes(1), minutes(5));
   EXPECT_EQ(r.consecutive_failures, 1);
@@ -44,21 +46,21 @@ TEST(JobRecord, FailuresRetryWithDoublingBackoffCappedAndBeforeTheNextRun) {
   for (int i = 0; i < 4; ++i) {
     now = NextRun(Every6h(), r);
     MarkStarted(Every6h(), r, now);
-    EXPECT_EQ(r.last_scheduled, kMidnight + 6 * 3600) << "a retry stands for the same run";
+    EXPECT_EQ(r.last_scheduled, kMidnight + 6 * kH) << "a retry stands for the same run";
     MarkFinished(r, now, false, "still down", 0, minutes(1), minutes(5));
     delays.push_back(r.retry_at - now);
   }
   EXPECT_EQ(delays, (std::vector<std::int64_t>{120, 240, 300, 300}));
   EXPECT_EQ(r.last_error, "still down");
   // The next scheduled time wins over a later retry.
-  r.retry_at = kMidnight + 13 * 3600;
-  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 12 * 3600);
-  MarkStarted(Every6h(), r, kMidnight + 12 * 3600);
-  MarkFinished(r, kMidnight + 12 * 3600 + 5, true, "", 0, minutes(1), minutes(5));
+  r.retry_at = kMidnight + 13 * kH;
+  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 12 * kH);
+  MarkStarted(Every6h(), r, kMidnight + 12 * kH);
+  MarkFinished(r, kMidnight + 12 * kH + 5, true, "", 0, minutes(1), minutes(5));
   EXPECT_EQ(r.consecutive_failures, 0);
   EXPECT_EQ(r.retry_at, 0);
   EXPECT_EQ(r.last_error, "");
-  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 18 * 3600);
+  EXPECT_EQ(NextRun(Every6h(), r), kMidnight + 18 * kH);
 }
 
 TEST(JobRecord, RetryDelayDoublesUpToTheCap) {
