@@ -81,7 +81,7 @@ su postgres -c "$work/drctl --config $work/drctl.toml daemon" 2> "$work/daemon.l
 sleep 1
 daemon_pid=$(pgrep -u postgres -f "drctl --config $work/drctl.toml daemon" | head -1)
 echo "daemon pid $daemon_pid, http 127.0.0.1:$http, ${DURATION}s, a sample every ${SAMPLE}s"
-printf 'seconds\trss_kib\tfds\tbackups_ok\tdrills_ok\n' | tee "$work/samples.tsv"
+printf 'seconds\trss_kib\tfds\tbackups_ok\tdrills_ok\tjobs_failed\n' | tee "$work/samples.tsv"
 start=$(date +%s)
 while (( $(date +%s) - start < DURATION )); do
   # A little load between samples, so WAL keeps flowing.
@@ -89,10 +89,10 @@ while (( $(date +%s) - start < DURATION )); do
   sleep $((SAMPLE / 2))
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon_pid/status")
   fds=$(ls "/proc/$daemon_pid/fd" | wc -l)
-  read -r b d < <(curl -sf "http://127.0.0.1:$http/status" | python3 -c '
+  read -r b d f < <(curl -sf "http://127.0.0.1:$http/status" | python3 -c '
 import json,sys; j=json.load(sys.stdin); r={x["name"]:x["runs_ok"] for x in j["jobs"]}
-print(r.get("backup",0), r.get("drill",0))')
-  printf '%s\t%s\t%s\t%s\t%s\n' $(( $(date +%s) - start )) "$rss" "$fds" "$b" "$d" | tee -a "$work/samples.tsv"
+print(r.get("backup",0), r.get("drill",0), sum(x["runs_failed"] for x in j["jobs"]))')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' $(( $(date +%s) - start )) "$rss" "$fds" "$b" "$d" "$f" | tee -a "$work/samples.tsv"
 done
 python3 - "$work/samples.tsv" <<'PY'
 import sys
@@ -100,5 +100,5 @@ rows=[l.split('\t') for l in open(sys.argv[1]).read().split('\n')[1:] if l]
 rss=[int(r[1]) for r in rows]; q=max(1,len(rss)//4)
 first=sum(rss[:q])/q; last=sum(rss[-q:])/q
 print(f"RSS first quarter {first:.0f} KiB, last quarter {last:.0f} KiB, growth {100*(last-first)/first:+.1f}%")
-print(f"fds first {rows[0][2]}, last {rows[-1][2]}; backups ok {rows[-1][3]}, drills ok {rows[-1][4]}")
+print(f"fds first {rows[0][2]}, last {rows[-1][2]}; backups ok {rows[-1][3]}, drills ok {rows[-1][4]}, failed runs {rows[-1][5]}")
 PY
