@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "catalog/lock.h"
+#include "catalog/memory_kek_cache.h"
 #include "command/interrupt.h"
 #include "command/status/status_report.h"
 #include "common/log.h"
@@ -132,6 +133,9 @@ class Daemon {
   std::int64_t locks_refreshed_ = 0;
   std::unique_ptr<HttpServer> http_;
   std::int64_t started_at_ = 0;
+
+  // Key slots are unwrapped (slow KDF, ~128 MiB at the default cost) once, not every refresh.
+  catalog::MemoryKekCache kek_cache_;
 
   std::mutex mu_;  // guards everything below
   std::vector<Job> jobs_;
@@ -497,7 +501,9 @@ void Daemon::Measure() {
   report.measured_at = Now();
   std::vector<command::RepoFacts> facts;
   facts.reserve(config_.repos.size());
-  for (const auto& rc : config_.repos) facts.push_back(command::MeasureRepo(config_, rc));
+  for (const auto& rc : config_.repos) {
+    facts.push_back(command::MeasureRepo(config_, rc, &kek_cache_));
+  }
 
   std::lock_guard lock(mu_);
   for (auto& f : facts) {

@@ -145,7 +145,7 @@ void NewestWal(const std::vector<StoredWal>& stored, RepoFacts& facts) {
 
 }  // namespace
 
-RepoFacts MeasureRepo(const Config& config, const RepoConfig& rc) {
+RepoFacts MeasureRepo(const Config& config, const RepoConfig& rc, catalog::KekCache* cache) {
   RepoFacts facts;
   facts.repo = rc.name;
   facts.url = rc.url;
@@ -153,7 +153,7 @@ RepoFacts MeasureRepo(const Config& config, const RepoConfig& rc) {
     facts.error = e.message();
     return facts;
   };
-  auto repo = OpenRepo(config, rc);
+  auto repo = OpenRepo(config, rc, cache);
   if (!repo) return fail(repo.error());
   std::vector<Error> damaged;
   auto manifests = catalog::LoadManifests(repo->storage(), repo->master(),

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/key_slot.h"
 #include "common/config.h"
 
 namespace drctl::command {
@@ -111,7 +112,9 @@ RepoStatus EvaluateObjectives(const RepoFacts& repo, const PostgresPosition& pos
                               const ObjectivesConfig& objectives, std::int64_t now);
 
 // Reads one repository's facts; a repository that cannot be read gives reachable=false and error.
-RepoFacts MeasureRepo(const Config& config, const RepoConfig& repo);
+// `cache` (optional) keeps unwrapped key-slot keys between calls (catalog/memory_kek_cache.h).
+RepoFacts MeasureRepo(const Config& config, const RepoConfig& repo,
+                      catalog::KekCache* cache = nullptr);
 
 // Reads PostgreSQL's current WAL position ([postgres] conninfo); never fatal.
 PostgresPosition MeasurePostgres(const Config& config);
