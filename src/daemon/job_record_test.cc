@@ -25,7 +25,7 @@ TEST(JobRecord, MissedRunsGiveOneCatchUpRun) {
   JobRecord r;
   r.last_scheduled = kMidnight;
   const std::int64_t now = kMidnight + 3 * kD + 100;  // daemon was down for three days
-  EXPECT_LE(NextRun(Every6h(), r), now);                 // due at once
+  EXPECT_LE(NextRun(Every6h(), r), now);              // due at once
   MarkStarted(Every6h(), r, now);
   EXPECT_EQ(r.last_scheduled, now);
   MarkFinished(r, now + 60, true, "", 1234, minutes(1), hours(1));

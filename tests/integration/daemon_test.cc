@@ -248,6 +248,65 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   SetArchiveCommand("/bin/true");
 }
 
+TEST(Daemon, RunsScheduledJobsOnASwiftRepository) {
+  // The same schedule against S3 (Swift with s3api): backups, expire and a drill on time.
+  ASSERT_NE(SharedPostgres(), nullptr);
+  SwiftServer* swift = SharedSwift();
+  ASSERT_NE(swift, nullptr);
+  auto bucket = RunAwsCli(swift->endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
+                          {"s3api", "create-bucket", "--bucket", "drctl-daemon-sched"});
+  ASSERT_TRUE(bucket.has_value() && bucket->exit_status == 0);
+  Workspace w = Workspace::Create("drctl-daemon-swift-");
+  const fs::path config = w.root / "drctl.toml";
+  std::ofstream(config) << "[[repo]]\nname = \"s3\"\nurl = \"s3://drctl-daemon-sched/"
+                        << w.root.filename().string() << "\"\nendpoint = \"" << swift->endpoint()
+                        << "\"\npath_style = true\naccess_key_id_env = \"SCHED_S3_KEY\"\n"
+                        << "secret_access_key_env = \"SCHED_S3_SECRET\"\n"
+                        << w.Common(
+                               "backup = \"@every 15s\"\nexpire = \"@every 20s\"\n"
+                               "verify = \"@every 25s\"\ndrill = \"@every 40s\"\n",
+                               "[retention]\nkeep_last = 2\n");
+  const std::vector<std::string> env = {std::string("SCHED_S3_KEY=") + SwiftServer::kAccessKey,
+                                        std::string("SCHED_S3_SECRET=") + SwiftServer::kSecretKey};
+  ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}, env).exit_status, 0);
+  ASSERT_TRUE(ChownToUser(w.root, "postgres").has_value());
+  // The archiver (the postgres user) reaches S3 with credentials from a wrapper, never argv.
+  const fs::path wrapper = w.root / "push.sh";
+  std::ofstream(wrapper) << "#!/bin/sh\nexport SCHED_S3_KEY='" << SwiftServer::kAccessKey
+                         << "' SCHED_S3_SECRET='" << SwiftServer::kSecretKey << "'\nexec "
+                         << w.drctl.string() << " --config " << config.string()
+                         << " wal push \"$1\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
+  SetArchiveCommand(wrapper.string() + " %p");
+  auto daemon = DaemonProcess::Start(config, w.root / "daemon.log", env);
+  ASSERT_TRUE(daemon.has_value());
+  auto ran = [&](const std::string& name, std::uint64_t n) {
+    const json s = Status(w.port);
+    const json* job = FindJob(s, name);
+    return job != nullptr && (*job)["runs_ok"].get<std::uint64_t>() >= n;
+  };
+  EXPECT_TRUE(WaitFor(
+      seconds(240),
+      [&] { return ran("backup", 3) && ran("expire", 1) && ran("verify", 1) && ran("drill", 1); }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  const json s = Status(w.port);
+  for (const auto& job : s["jobs"]) {
+    const std::string name = job["name"];
+    EXPECT_EQ(job["runs_failed"], 0) << job.dump(2) << "\n"
+                                     << ReadFile(w.root / "state" / "jobs" / (name + ".log"));
+  }
+  auto info = RunDrctl({"--config", config.string(), "--output", "json", "info"}, env);
+  ASSERT_EQ(info.exit_status, 0) << info.err;
+  const json repo = json::parse(info.out)["repos"][0];
+  EXPECT_LE(repo["backups"].size(), 3U) << "expire keeps 2 (a third may have been taken since)";
+  ASSERT_FALSE(repo["drills"].empty());
+  EXPECT_TRUE(repo["drills"][0]["ok"].get<bool>());
+  auto stopped = daemon->Stop();
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_EQ(*stopped, 0);
+  SetArchiveCommand("/bin/true");
+}
+
 // The alert events a `cat >> FILE` alert command received, one JSON document per line.
 std::vector<json> CommandEvents(const fs::path& file, const std::string& key) {
   std::vector<json> out;
