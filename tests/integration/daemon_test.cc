@@ -104,6 +104,17 @@ void SetArchiveCommand(const std::string& command) {
   ASSERT_TRUE(conn->Exec("SELECT pg_reload_conf()").has_value());
 }
 
+// Points the shared cluster's archive_command at a test's drctl, and back at /bin/true when the
+// test ends however it ends (a failed assertion must not leave the next suites archiving into a
+// deleted directory).
+class ArchivingInto {
+ public:
+  explicit ArchivingInto(const std::string& command) { SetArchiveCommand(command); }
+  ~ArchivingInto() { SetArchiveCommand("/bin/true"); }
+  ArchivingInto(const ArchivingInto&) = delete;
+  ArchivingInto& operator=(const ArchivingInto&) = delete;
+};
+
 // A workspace the postgres user can read (archive_command runs as it): the binary, a
 // passphrase file, the repository and spool.
 struct Workspace {
@@ -151,10 +162,15 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
                         << w.Common(
                                "backup = \"@every 15s\"\nexpire = \"@every 20s\"\n"
                                "verify = \"@every 25s\"\ndrill = \"@every 40s\"\n",
-                               "[retention]\nkeep_last = 2\n");
+                               "[retention]\nkeep_last = 2\n"
+                               // A drill of a few seconds at least: the test stops the daemon
+                               // while one runs.
+                               "[[drill.check]]\nname = \"slow\"\n"
+                               "query = \"SELECT 'slept' FROM pg_sleep(3)\"\n"
+                               "expect = \"slept\"\n");
   ASSERT_EQ(RunDrctl({"--config", config.string(), "repo", "init"}).exit_status, 0);
   ASSERT_TRUE(ChownToUser(w.root, "postgres").has_value());
-  SetArchiveCommand(w.drctl.string() + " --config " + config.string() + " wal push %p");
+  ArchivingInto archiving(w.drctl.string() + " --config " + config.string() + " wal push %p");
 
   auto daemon = DaemonProcess::Start(config, w.root / "daemon.log");
   ASSERT_TRUE(daemon.has_value()) << daemon.error().message();
@@ -226,26 +242,36 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   ASSERT_FALSE(st.is_discarded()) << status.out << status.err;
   EXPECT_EQ(status.exit_status, st["health"] == "FAIL" ? 15 : 0) << status.out;
 
-  // SIGTERM while a backup runs: the backup stops cleanly (pg_backup_stop, nothing half-listed),
-  // the daemon exits 0, the repository verifies, and the stopped run is not recorded as a run.
-  ASSERT_TRUE(WaitFor(seconds(60), [&] {
+  // SIGTERM while a drill runs: the drill tears its instance down and stores no report, the
+  // daemon exits 0, the repository verifies, and the stopped run is neither a run nor a failure.
+  const auto deadline = Clock::now() + seconds(120);
+  bool drill_running = false;
+  std::uint64_t drills_ok = 0;  // passed before the one that is stopped
+  while (!drill_running && Clock::now() < deadline) {
     const json now = Status(w.port);
-    const json* b = FindJob(now, "backup");
-    return b != nullptr && (*b)["running"].get<bool>();
-  })) << "no backup seen running";
+    const json* d = FindJob(now, "drill");
+    drill_running = d != nullptr && (*d)["running"].get<bool>();
+    if (drill_running) drills_ok = (*d)["runs_ok"].get<std::uint64_t>();
+    if (!drill_running) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(drill_running) << "no drill seen running";
   auto stopped = daemon->Stop();
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 0) << ReadFile(w.root / "daemon.log");
   const json state = json::parse(ReadFile(w.root / "state" / "state.json"), nullptr, false);
   ASSERT_FALSE(state.is_discarded());
   EXPECT_GT(state["jobs"]["backup"]["last_start"].get<std::int64_t>(), 0);
-  EXPECT_EQ(state["jobs"]["backup"]["last_outcome"], "ok") << "a stopped run is not a failure";
-  EXPECT_EQ(state["jobs"]["backup"]["consecutive_failures"], 0);
-  const std::string backup_log = ReadFile(w.root / "state" / "jobs" / "backup.log");
-  EXPECT_NE(backup_log.find("interrupted"), std::string::npos) << backup_log;
+  EXPECT_EQ(state["jobs"]["drill"]["last_outcome"], "ok") << "a stopped run is not a failure";
+  EXPECT_EQ(state["jobs"]["drill"]["consecutive_failures"], 0);
+  const std::string drill_log = ReadFile(w.root / "state" / "jobs" / "drill.log");
+  EXPECT_NE(drill_log.find("no report stored"), std::string::npos) << drill_log;
+  std::error_code ec;
+  EXPECT_TRUE(fs::is_empty(w.root / "drills", ec)) << "the drill's scratch instance is gone";
+  auto after = RunDrctl({"--config", config.string(), "--output", "json", "info"});
+  EXPECT_EQ(json::parse(after.out)["repos"][0]["drills"].size(), drills_ok)
+      << "no report for the stopped drill";
   auto verify = RunDrctl({"--config", config.string(), "verify"});
   EXPECT_EQ(verify.exit_status, 0) << verify.out << verify.err;
-  SetArchiveCommand("/bin/true");
 }
 
 TEST(Daemon, RunsScheduledJobsOnASwiftRepository) {
@@ -277,7 +303,7 @@ TEST(Daemon, RunsScheduledJobsOnASwiftRepository) {
                          << w.drctl.string() << " --config " << config.string()
                          << " wal push \"$1\"\n";
   fs::permissions(wrapper, fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
-  SetArchiveCommand(wrapper.string() + " %p");
+  ArchivingInto archiving(wrapper.string() + " %p");
   auto daemon = DaemonProcess::Start(config, w.root / "daemon.log", env);
   ASSERT_TRUE(daemon.has_value());
   auto ran = [&](const std::string& name, std::uint64_t n) {
@@ -304,7 +330,6 @@ TEST(Daemon, RunsScheduledJobsOnASwiftRepository) {
   auto stopped = daemon->Stop();
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 0);
-  SetArchiveCommand("/bin/true");
 }
 
 // The alert events a `cat >> FILE` alert command received, one JSON document per line.
@@ -584,7 +609,7 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
                          << w.drctl.string() << " --config " << config.string()
                          << " wal push \"$1\"\n";
   fs::permissions(wrapper, fs::perms::owner_all | fs::perms::others_exec | fs::perms::others_read);
-  SetArchiveCommand(wrapper.string() + " %p");
+  ArchivingInto archiving(wrapper.string() + " %p");
   // Every objective but the RPO is met before the outage: a backup and a drill.
   auto backup = RunDrctl({"--config", config.string(), "backup", "--no-progress"}, env);
   ASSERT_EQ(backup.exit_status, 0) << backup.err;
@@ -662,7 +687,6 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
   auto stopped = daemon->Stop();
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 0);
-  SetArchiveCommand("/bin/true");
 }
 
 }  // namespace
