@@ -158,9 +158,15 @@ class Drill : public ::testing::Test {
     return report;
   }
 
+  // The drill runs the suite's copy of drctl: its instance's restore_command runs that binary as
+  // the postgres user, which cannot reach a build directory under a private checkout.
   static CommandResult Run(const std::string& config, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--config", config, "--output", "json", "drill"});
-    return RunDrctl(args);
+    SpawnOptions o;
+    o.argv = {(suite->root / "drctl").string(), "--config", config, "--output", "json", "drill"};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    auto r = RunCommand(o, std::chrono::minutes(10));
+    if (!r) return CommandResult{-1, "", r.error().ToString()};
+    return *r;
   }
 };
 
@@ -224,7 +230,7 @@ TEST_F(Drill, SigtermTearsTheInstanceDownAndStoresNoReport) {
   const auto before = count_drills();
   const fs::path drills = suite->root / "drills";
   SpawnOptions o;
-  o.argv = {DRCTL_BINARY, "--config", suite->config, "drill"};
+  o.argv = {(suite->root / "drctl").string(), "--config", suite->config, "drill"};
   o.stdout_path = (suite->root / "sigterm.out").string();
   o.stderr_path = (suite->root / "sigterm.err").string();
   auto p = Process::Spawn(o);
