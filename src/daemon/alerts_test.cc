@@ -1,17 +1,14 @@
 #include "daemon/alerts.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,6 +16,7 @@
 
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "support/webhook_receiver.h"
 
 namespace drctl::daemon {
 namespace {
@@ -66,55 +64,7 @@ void WriteScript(const std::filesystem::path& path, const std::string& body) {
   ASSERT_EQ(chmod(path.c_str(), 0755), 0);
 }
 
-// A webhook receiver on 127.0.0.1: records each POST to /hook and answers `status`.
-class Receiver {
- public:
-  struct Request {
-    std::string body;
-    std::string content_type;
-  };
-
-  Receiver() {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      std::this_thread::sleep_for(delay_.load());
-      const std::lock_guard lock(mu_);
-      requests_.push_back({req.body, req.get_header_value("Content-Type")});
-      res.status = status_.load();
-      res.set_content("{}", "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() is a no-op before the accept loop runs: wait for it.
-    for (int i = 0; i < 5000 && !server_.is_running(); ++i)
-      std::this_thread::sleep_for(milliseconds(1));
-  }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-
-  int port() const { return port_; }
-  std::string url(std::string_view query = "") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/hook" + std::string(query);
-  }
-  void answer(int status) { status_ = status; }
-  void delay(milliseconds d) { delay_ = d; }
-  std::vector<Request> requests() {
-    const std::lock_guard lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::atomic<int> status_{200};
-  std::atomic<milliseconds> delay_{milliseconds(0)};
-  std::mutex mu_;
-  std::vector<Request> requests_;  // guarded by mu_
-};
+using Receiver = testing::WebhookReceiver;
 
 AlertsConfig Webhook(const std::string& url, seconds timeout = seconds(5)) {
   return {.webhook = url, .timeout = timeout};

@@ -21,6 +21,7 @@
 #include "harness/swift_server.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
+#include "support/webhook_receiver.h"
 
 namespace drctl::testing {
 namespace {
@@ -156,6 +157,41 @@ struct Workspace {
   }
 };
 
+// Waits until the short schedules have run three backups, an expire, a verify and a drill, and
+// checks that no job failed; returns the daemon's /status.
+json ExpectScheduledJobsRan(const Workspace& w) {
+  auto ran = [&](const std::string& name, std::uint64_t n) {
+    const json s = Status(w.port);
+    const json* job = FindJob(s, name);
+    return job != nullptr && (*job)["runs_ok"].get<std::uint64_t>() >= n;
+  };
+  EXPECT_TRUE(WaitFor(
+      seconds(240),
+      [&] { return ran("backup", 3) && ran("expire", 1) && ran("verify", 1) && ran("drill", 1); }))
+      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
+  json s = Status(w.port);
+  for (const auto& job : s["jobs"]) {
+    const std::string name = job["name"];
+    EXPECT_EQ(job["runs_failed"], 0) << job.dump(2) << "\n"
+                                     << ReadFile(w.root / "state" / "jobs" / (name + ".log"))
+                                     << ReadFile(w.root / "state" / "jobs" / (name + ".json"));
+    EXPECT_GT(job["next_run"].get<std::int64_t>(), 0);
+  }
+  return s;
+}
+
+// `drctl info --output json` after those jobs: expire (keep_last = 2) bounded the backups and
+// the drill passed.
+void ExpectExpiredAndDrilled(const CommandResult& info) {
+  ASSERT_EQ(info.exit_status, 0) << info.err;
+  const json repo = json::parse(info.out)["repos"][0];
+  // Expire keeps 2; up to two more can have been taken since its last run (backups every 15 s,
+  // expire every 20 s and never while another job runs).
+  EXPECT_LE(repo["backups"].size(), 4U) << repo.dump(2);
+  ASSERT_FALSE(repo["drills"].empty());
+  EXPECT_TRUE(repo["drills"][0]["ok"].get<bool>());
+}
+
 TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   ASSERT_NE(SharedPostgres(), nullptr);
   Workspace w = Workspace::Create("drctl-daemon-");
@@ -192,37 +228,14 @@ TEST(Daemon, RunsBackupsExpireAndADrillOnScheduleAndServesMetrics) {
   EXPECT_NE(refused.err.find("another drctl daemon"), std::string::npos) << refused.err;
 
   // Backups, expire, verify and a drill happen on their schedules.
-  auto ran = [&](const std::string& name, std::uint64_t n) {
-    const json s = Status(w.port);
-    const json* job = FindJob(s, name);
-    return job != nullptr && (*job)["runs_ok"].get<std::uint64_t>() >= n;
-  };
-  EXPECT_TRUE(WaitFor(
-      seconds(240),
-      [&] { return ran("backup", 3) && ran("expire", 1) && ran("verify", 1) && ran("drill", 1); }))
-      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
-  const json s = Status(w.port);
-  for (const auto& job : s["jobs"]) {
-    const std::string name = job["name"];
-    EXPECT_EQ(job["runs_failed"], 0) << job.dump(2) << "\n"
-                                     << ReadFile(w.root / "state" / "jobs" / (name + ".log"))
-                                     << ReadFile(w.root / "state" / "jobs" / (name + ".json"));
-    EXPECT_GT(job["next_run"].get<std::int64_t>(), 0);
-  }
+  const json s = ExpectScheduledJobsRan(w);
   const json* backup = FindJob(s, "backup");
   ASSERT_NE(backup, nullptr);
   EXPECT_GT((*backup)["last_bytes"].get<std::uint64_t>(), 0U) << "a backup stores new bytes";
 
   // The repository shows what the jobs did: at most keep_last (+ one taken since) backups, and
   // a passed drill whose RTO the objectives judge.
-  auto info = RunDrctl({"--config", config.string(), "--output", "json", "info"});
-  ASSERT_EQ(info.exit_status, 0) << info.err;
-  const json repo = json::parse(info.out)["repos"][0];
-  // Expire keeps 2; up to two more can have been taken since its last run (backups every 15 s,
-  // expire every 20 s and never while another job runs).
-  EXPECT_LE(repo["backups"].size(), 4U) << repo.dump(2);
-  ASSERT_FALSE(repo["drills"].empty());
-  EXPECT_TRUE(repo["drills"][0]["ok"].get<bool>());
+  ExpectExpiredAndDrilled(RunDrctl({"--config", config.string(), "--output", "json", "info"}));
   const json status_repo = s["status"]["repos"][0];
   std::map<std::string, std::string> health;
   for (const auto& o : status_repo["objectives"]) health[o["name"]] = o["health"];
@@ -311,29 +324,8 @@ TEST(Daemon, RunsScheduledJobsOnASwiftRepository) {
   ArchivingInto archiving(wrapper.string() + " %p");
   auto daemon = DaemonProcess::Start(config, w.root / "daemon.log", env);
   ASSERT_TRUE(daemon.has_value());
-  auto ran = [&](const std::string& name, std::uint64_t n) {
-    const json s = Status(w.port);
-    const json* job = FindJob(s, name);
-    return job != nullptr && (*job)["runs_ok"].get<std::uint64_t>() >= n;
-  };
-  EXPECT_TRUE(WaitFor(
-      seconds(240),
-      [&] { return ran("backup", 3) && ran("expire", 1) && ran("verify", 1) && ran("drill", 1); }))
-      << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
-  const json s = Status(w.port);
-  for (const auto& job : s["jobs"]) {
-    const std::string name = job["name"];
-    EXPECT_EQ(job["runs_failed"], 0) << job.dump(2) << "\n"
-                                     << ReadFile(w.root / "state" / "jobs" / (name + ".log"));
-  }
-  auto info = RunDrctl({"--config", config.string(), "--output", "json", "info"}, env);
-  ASSERT_EQ(info.exit_status, 0) << info.err;
-  const json repo = json::parse(info.out)["repos"][0];
-  // Expire keeps 2; up to two more can have been taken since its last run (backups every 15 s,
-  // expire every 20 s and never while another job runs).
-  EXPECT_LE(repo["backups"].size(), 4U) << repo.dump(2);
-  ASSERT_FALSE(repo["drills"].empty());
-  EXPECT_TRUE(repo["drills"][0]["ok"].get<bool>());
+  ExpectScheduledJobsRan(w);
+  ExpectExpiredAndDrilled(RunDrctl({"--config", config.string(), "--output", "json", "info"}, env));
   auto stopped = daemon->Stop();
   ASSERT_TRUE(stopped.has_value());
   EXPECT_EQ(*stopped, 0);
@@ -548,42 +540,12 @@ TEST(Daemon, CopiesToALaggingRepositoryOnlyWhenOneLags) {
   EXPECT_EQ(*stopped, 0);
 }
 
-// Webhook receiver: every POST body, in order.
-class Receiver {
- public:
-  Receiver() {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu_);
-      events_.push_back(json::parse(req.body, nullptr, false));
-      res.status = 200;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() does nothing before the server accepts: wait for it, so the destructor's join ends.
-    const auto deadline = Clock::now() + seconds(10);
-    while (!server_.is_running() && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~Receiver() {
-    server_.stop();
-    thread_.join();
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-  int port() const { return port_; }
-  std::vector<json> Events() {
-    std::lock_guard lock(mu_);
-    return events_;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<json> events_;
-};
+// The webhook's alert events, in order.
+std::vector<json> Events(WebhookReceiver& receiver) {
+  std::vector<json> events;
+  for (const auto& r : receiver.requests()) events.push_back(json::parse(r.body, nullptr, false));
+  return events;
+}
 
 TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
   ASSERT_NE(SharedPostgres(), nullptr);
@@ -592,7 +554,7 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
   auto bucket = RunAwsCli(swift->endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
                           {"s3api", "create-bucket", "--bucket", "drctl-daemon"});
   ASSERT_TRUE(bucket.has_value() && bucket->exit_status == 0);
-  Receiver receiver;
+  WebhookReceiver receiver;
   Workspace w = Workspace::Create("drctl-daemon-s3-");
   const fs::path config = w.root / "drctl.toml";
   const std::string never = "\"0 0 1 1 *\"";
@@ -659,17 +621,17 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
                         return o && (*o)["health"] == "OK";
                       }))
       << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
-  EXPECT_TRUE(receiver.Events().empty()) << "nothing is wrong yet";
+  EXPECT_TRUE(Events(receiver).empty()) << "nothing is wrong yet";
 
   // The S3 endpoint goes away: exposure grows past 20 s, one alert.
   ASSERT_TRUE(swift->StopProxy().has_value());
-  ASSERT_TRUE(WaitFor(seconds(90), [&] { return !receiver.Events().empty(); }))
+  ASSERT_TRUE(WaitFor(seconds(90), [&] { return !Events(receiver).empty(); }))
       << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
   auto breached = rpo();
   ASSERT_TRUE(breached.has_value());
   EXPECT_GT((*breached)["value_seconds"].get<double>(), 20.0) << breached->dump(2);
   std::this_thread::sleep_for(seconds(15));  // a long outage is not a flood
-  auto events = receiver.Events();
+  auto events = Events(receiver);
   ASSERT_EQ(events.size(), 1U) << json(events).dump(2);
   EXPECT_EQ(events[0]["state"], "firing");
   EXPECT_EQ(events[0]["key"], "objective:rpo:s3");
@@ -684,10 +646,10 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
 
   // The endpoint comes back: archiving catches up and the alert resolves, once.
   ASSERT_TRUE(swift->StartProxy().has_value());
-  ASSERT_TRUE(WaitFor(seconds(180), [&] { return receiver.Events().size() >= 2; }))
+  ASSERT_TRUE(WaitFor(seconds(180), [&] { return Events(receiver).size() >= 2; }))
       << Status(w.port).dump(2) << ReadFile(w.root / "daemon.log");
   std::this_thread::sleep_for(seconds(3));
-  events = receiver.Events();
+  events = Events(receiver);
   ASSERT_EQ(events.size(), 2U) << json(events).dump(2);
   EXPECT_EQ(events[1]["state"], "resolved");
   EXPECT_EQ(events[1]["key"], "objective:rpo:s3");
