@@ -44,7 +44,8 @@ std::string_view SlotKindName(SlotKind kind) {
 }
 
 KeySlot KeySlot::Create(const MasterKey& master, std::string_view secret, std::string_view repo_id,
-                        SlotKind kind, std::string label, const ScryptParams& params) {
+                        SlotKind kind, std::string label, const ScryptParams& params,
+                        KekCache* cache) {
   KeySlot slot;
   slot.slot_id = io::ToHex(io::RandomArray<8>());
   slot.kind = kind;
@@ -58,6 +59,7 @@ KeySlot KeySlot::Create(const MasterKey& master, std::string_view secret, std::s
   slot.wrapped_key =
       io::Seal(*kek, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
                Aad(repo_id, slot.slot_id));
+  if (cache != nullptr) cache->Remember(slot, secret, *kek);
   return slot;
 }
 

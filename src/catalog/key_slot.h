@@ -45,9 +45,11 @@ struct KeySlot {
   std::vector<std::uint8_t> salt;
   std::string wrapped_key;  // sealed master key
 
-  // Wraps `master` under `secret` into a new slot (fresh id and salt).
+  // Wraps `master` under `secret` into a new slot (fresh id and salt); `cache` (optional)
+  // remembers the key scrypt derived, so the first Unwrap on this host does not derive it again.
   static KeySlot Create(const MasterKey& master, std::string_view secret, std::string_view repo_id,
-                        SlotKind kind, std::string label, const ScryptParams& params = {});
+                        SlotKind kind, std::string label, const ScryptParams& params = {},
+                        KekCache* cache = nullptr);
 
   // Opens the slot with `secret`: kWrongSecret if it does not open.
   // With `cache`, a remembered unwrapping key is tried first (a stale one falls back to scrypt),

@@ -125,7 +125,7 @@ Result<Repository> Repository::Init(std::unique_ptr<storage::Storage> storage,
   const MasterKey master = options.master.value_or(MasterKey::Generate());
   if (options.encrypted) {
     const KeySlot slot = KeySlot::Create(master, options.secret, d.repo_id, options.kind,
-                                         options.label, options.kdf);
+                                         options.label, options.kdf, options.kek_cache);
     DRCTL_TRY(storage->Write(slot.Key(), slot.ToJson(), {.durable = true, .if_absent = true}));
   } else {
     d.plain_master = master;

@@ -40,6 +40,8 @@ struct InitOptions {
   // The master key of a sibling repository (same config): repositories that share it have the
   // same chunk ids, so packs copy between them as they are, without decrypting. Empty: new key.
   std::optional<MasterKey> master;
+  // Remembers the new key slot's scrypt output (KeySlot::Create), optional.
+  KekCache* kek_cache = nullptr;
 };
 
 struct RepoUsage {

@@ -43,20 +43,24 @@ std::uint64_t PageLsn(Page page) {
 
 }  // namespace
 
-std::uint16_t PageChecksum(Page page, std::uint32_t block_number) {
+// Row by row (one word per lane), so that the compiler can run the lanes in vector registers;
+// AVX2 where the CPU has it.
+__attribute__((target_clones("avx2", "default"))) std::uint16_t PageChecksum(
+    Page page, std::uint32_t block_number) {
   std::array<std::uint32_t, kLanes> lanes = kLaneSeeds;
-  constexpr std::size_t kWords = kPageSize / sizeof(std::uint32_t);
-  for (std::size_t word = 0; word < kWords; ++word) {
-    std::array<std::uint8_t, sizeof(std::uint32_t)> bytes{};
-    std::memcpy(bytes.data(), page.data() + word * bytes.size(), bytes.size());
-    if (word == kChecksumOffset / bytes.size()) {
-      bytes[kChecksumOffset % 4] = 0;  // pd_checksum counts as zero
+  constexpr std::size_t kRows = kPageSize / sizeof(std::uint32_t) / kLanes;
+  std::array<std::uint32_t, kLanes> row{};
+  for (std::size_t r = 0; r < kRows; ++r) {
+    std::memcpy(row.data(), page.data() + (r * sizeof(row)), sizeof(row));
+    if (r == 0) {
+      // pd_checksum counts as zero: the low or high half of word 2, by the machine's byte order.
+      std::array<std::uint8_t, sizeof(std::uint32_t)> bytes{};
+      std::memcpy(bytes.data(), &row[kChecksumOffset / 4], bytes.size());
+      bytes[kChecksumOffset % 4] = 0;
       bytes[(kChecksumOffset % 4) + 1] = 0;
+      std::memcpy(&row[kChecksumOffset / 4], bytes.data(), bytes.size());
     }
-    std::uint32_t value = 0;
-    std::memcpy(&value, bytes.data(), sizeof(value));
-    std::uint32_t& lane = lanes[word % kLanes];
-    lane = Mix(lane, value);
+    for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] = Mix(lanes[lane], row[lane]);
   }
   std::uint32_t folded = 0;
   for (std::uint32_t& lane : lanes) {

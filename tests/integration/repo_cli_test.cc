@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -76,6 +79,35 @@ TEST_F(RepoCli, InfoDescribesEachRepository) {
     EXPECT_EQ(repo["key_slots"], 1);
     EXPECT_EQ(repo["objects"], 2);
     EXPECT_GT(repo["bytes"].get<int>(), 0);
+  }
+}
+
+TEST_F(RepoCli, RootKeepsTheKeyCacheInTheArchiversSpoolAndItNeverReplacesTheSecret) {
+  // The spool belongs to the archiver (postgres); repo init, run as root, remembers each new key
+  // slot's scrypt output there, in entries the archiver owns, and later commands use them.
+  const std::filesystem::path spool = root_ / "spool";
+  std::filesystem::create_directory(spool);
+  ASSERT_TRUE(ChownToUser(spool, "postgres").has_value());
+  std::ofstream(config_, std::ios::app) << "[wal]\nspool = \"" << spool.string() << "\"\n";
+  ASSERT_EQ(Run({"repo", "init"}).exit_status, 0);
+  struct stat spool_st {};
+  ASSERT_EQ(stat(spool.c_str(), &spool_st), 0);
+  std::vector<std::filesystem::path> entries;
+  for (const auto& e : std::filesystem::directory_iterator(spool / "kek")) entries.push_back(e);
+  EXPECT_EQ(entries.size(), 2U) << "one entry per repository's key slot";
+  for (const auto& e : entries) {
+    struct stat st {};
+    ASSERT_EQ(stat(e.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, spool_st.st_uid) << e;
+    EXPECT_EQ(st.st_mode & 0777, 0600U) << e;
+  }
+  EXPECT_EQ(Run({"info", "--repo", "a"}).exit_status, 0);
+  EXPECT_EQ(Run({"info", "--repo", "a"}, "wrong-passphrase").exit_status, 8);
+  // Entries hold no secret in the clear.
+  for (const auto& e : entries) {
+    std::ifstream in(e, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(kPass), std::string::npos);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "command/drill/drill_report.h"
 #include "command/repo/info_windows.h"
 #include "command/repo/repo_open.h"
+#include "command/wal/kek_cache.h"
 #include "postgres/wal_names.h"
 #include "storage/open.h"
 
@@ -193,6 +194,9 @@ Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& opti
     out.text +=
         "sharing the master key of repository '" + sibling + "' (copies need no decryption)\n";
   }
+  // The first backup on this host then finds the new slot's key without deriving it again.
+  std::optional<SpoolKekCache> kek_cache;
+  if (auto dir = HostKekCacheDir(config.wal)) kek_cache.emplace(*dir);
   for (const RepoConfig* repo : *repos) {
     auto storage = storage::OpenStorage(*repo, /*create=*/true);
     if (!storage) return std::unexpected(storage.error());
@@ -201,6 +205,7 @@ Result<CommandOutput> RepoInit(const Config& config, const RepoInitOptions& opti
     init.secret = secret.value_or("");
     init.kdf = options.kdf;
     init.master = master;
+    init.kek_cache = kek_cache ? &*kek_cache : nullptr;
     switch (config.encryption.passphrase.kind) {
       case SecretKind::kEnv:
         init.kind = catalog::SlotKind::kPassphrase;

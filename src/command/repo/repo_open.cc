@@ -1,5 +1,6 @@
 #include "command/repo/repo_open.h"
 
+#include "command/wal/kek_cache.h"
 #include "storage/open.h"
 
 namespace drctl::command {
@@ -20,6 +21,10 @@ Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& rep
   if (!storage) return std::unexpected(storage.error());
   auto secret = RepoSecret(config);
   if (!secret) return std::unexpected(secret.error());
+  std::optional<SpoolKekCache> host_cache;
+  if (cache == nullptr && secret->has_value()) {
+    if (auto dir = HostKekCacheDir(config.wal)) cache = &host_cache.emplace(*dir);
+  }
   auto opened = catalog::Repository::Open(std::move(*storage), *secret, cache);
   if (!opened) return std::unexpected(opened.error().WithContext("repo '" + repo.name + "'"));
   return opened;

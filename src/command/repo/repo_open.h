@@ -14,7 +14,8 @@ namespace drctl::command {
 Result<std::optional<std::string>> RepoSecret(const Config& config);
 
 // Opens `repo` (its storage, then its key slots with RepoSecret). Errors name the repository.
-// `cache` (optional): remembered key-slot unwrapping keys (wal/kek_cache.h).
+// `cache`: remembered key-slot unwrapping keys; without one, the host's cache in the spool
+// (HostKekCache, wal/kek_cache.h) when there is one.
 Result<catalog::Repository> OpenRepo(const Config& config, const RepoConfig& repo,
                                      catalog::KekCache* cache = nullptr);
 

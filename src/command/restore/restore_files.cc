@@ -12,20 +12,12 @@
 #include <set>
 
 #include "command/interrupt.h"
+#include "command/restore/file_writer.h"
 
 namespace drctl::command {
 namespace {
 
 namespace fs = std::filesystem;
-
-// An open target file shared by its chunk tasks; closed when the last one is done.
-struct TargetFile {
-  int fd = -1;
-  std::string path;
-  ~TargetFile() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 Status IoError(const std::string& what, const std::string& path) {
   return Fail(ErrorCode::kIo, "cannot " + what + " " + path + ": " + std::strerror(errno),
@@ -34,18 +26,6 @@ Status IoError(const std::string& what, const std::string& path) {
 
 // Where a manifest path lands: inside PGDATA (tablespace files go through their link).
 fs::path TargetPath(const RestorePlan& plan, const std::string& path) { return plan.pgdata / path; }
-
-Status WriteAll(int fd, std::string_view data, std::uint64_t offset, const std::string& path) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n =
-        pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("write", path);
-    done += static_cast<std::size_t>(n);
-  }
-  return Ok();
-}
 
 // Delta: whether the target already holds chunk `id` at `offset`.
 bool AlreadyInPlace(int fd, const catalog::MasterKey& master, const catalog::ChunkId& id,
@@ -157,14 +137,10 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
     if (InterruptScope::Interrupted()) break;
     ++stats.files;
     stats.bytes += f.size;
-    auto file = std::make_shared<TargetFile>();
-    file->path = TargetPath(plan, f.path).string();
-    const int flags = (delta ? O_RDWR : (O_WRONLY | O_TRUNC)) | O_CREAT | O_CLOEXEC;
-    file->fd = open(file->path.c_str(), flags, f.mode);
-    if (file->fd < 0) return std::unexpected(IoError("create", file->path).error());
-    if (fchmod(file->fd, f.mode) != 0 || ftruncate(file->fd, static_cast<off_t>(f.size)) != 0) {
-      return std::unexpected(IoError("size", file->path).error());
-    }
+    auto created = FileWriter::Create(TargetPath(plan, f.path).string(), f.mode, f.size, delta,
+                                      /*direct=*/true);
+    if (!created) return std::unexpected(created.error());
+    auto file = std::make_shared<const FileWriter>(std::move(*created));
     for (std::size_t i = 0; i < f.chunks.size() && submitted; ++i) {
       const std::uint64_t offset = i * chunk_size;
       if (offset >= f.size) {
@@ -177,25 +153,21 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
       const catalog::ChunkId id = f.chunks[i];
       submitted = pool.Submit([&reader, &master, &progress, &fetched, &kept, file, id, offset,
                                length, delta]() -> Status {
-        if (delta && AlreadyInPlace(file->fd, master, id, offset, length)) {
+        if (delta && AlreadyInPlace(file->fd(), master, id, offset, length)) {
           ++kept;
           progress.Add(length);
           return Ok();
         }
         auto chunk = reader.Get(id);
-        if (!chunk) return std::unexpected(chunk.error().WithContext("restoring " + file->path));
+        if (!chunk) return std::unexpected(chunk.error().WithContext("restoring " + file->path()));
         if (chunk->size() != length) {
           return Fail(ErrorCode::kCorrupt,
-                      "chunk at offset " + std::to_string(offset) + " of " + file->path + " has " +
-                          std::to_string(chunk->size()) + " bytes, its place needs " +
+                      "chunk at offset " + std::to_string(offset) + " of " + file->path() +
+                          " has " + std::to_string(chunk->size()) + " bytes, its place needs " +
                           std::to_string(length),
                       "the manifest and its chunks disagree; run drctl verify");
         }
-        DRCTL_TRY(WriteAll(file->fd, *chunk, offset, file->path));
-        // Start writeback now, so the disk works while the CPUs decompress the next chunks and
-        // the final syncfs has little left to flush (a hint: errors surface at syncfs).
-        (void)sync_file_range(file->fd, static_cast<off_t>(offset), static_cast<off_t>(length),
-                              SYNC_FILE_RANGE_WRITE);
+        DRCTL_TRY(file->Write(*chunk, offset));
         ++fetched;
         progress.Add(length);
         return Ok();

@@ -1,9 +1,10 @@
 // Writing a backup's files into the target directories: directories and tablespace links first
 // (by the calling thread, in manifest order), then every chunk of every file fetched, verified,
-// decrypted and decompressed on the worker pool and written at its offset with pwrite. With
-// `delta`, a chunk whose bytes are already in place (same chunk id) is neither fetched nor
-// written, files are cut to their size, and files and directories the backup does not have are
-// removed. Durability is the caller's (syncfs once per filesystem at the end).
+// decrypted and decompressed on the worker pool and written at its offset (FileWriter: whole
+// pages with O_DIRECT where the filesystem allows it). With `delta`, a chunk whose bytes are
+// already in place (same chunk id) is neither fetched nor written, files are cut to their size,
+// and files and directories the backup does not have are removed. Durability is the caller's
+// (syncfs once per filesystem at the end).
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,13 @@
 #include "command/wal/kek_cache.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "command/wal/spool.h"
 #include "common/atomic_file.h"
 #include "io/cipher.h"
 #include "io/hash.h"
@@ -71,7 +75,25 @@ void SpoolKekCache::Remember(const catalog::KeySlot& slot, std::string_view secr
   entry += salt_bytes;
   io::Seal(*key, std::string_view(reinterpret_cast<const char*>(kek.data()), kek.size()), name,
            entry);
-  (void)WriteFileAtomically(path, entry, 0600);  // a cache: failing to write it costs only time
+  // A cache: failing to write it costs only time.
+  if (!WriteFileAtomically(path, entry, 0600)) return;
+  struct stat dir {};
+  if (geteuid() == 0 && stat(dir_.c_str(), &dir) == 0 && dir.st_uid != 0) {
+    (void)chown(path.c_str(), dir.st_uid, dir.st_gid);
+  }
+}
+
+std::optional<std::filesystem::path> HostKekCacheDir(const WalConfig& wal) {
+  if (wal.spool.empty()) return std::nullopt;
+  struct stat spool {};
+  const bool exists = stat(wal.spool.c_str(), &spool) == 0 && S_ISDIR(spool.st_mode);
+  if (geteuid() == 0 && !exists) return std::nullopt;
+  auto dir = SpoolDir(wal, "kek");
+  if (!dir) return std::nullopt;
+  if (geteuid() == 0 && exists && spool.st_uid != 0) {
+    (void)chown(dir->c_str(), spool.st_uid, spool.st_gid);
+  }
+  return dir;
 }
 
 }  // namespace drctl::command

@@ -11,11 +11,15 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 #include "catalog/key_slot.h"
+#include "common/config.h"
 
 namespace drctl::command {
 
+// Entries written by root go to the owner of the cache directory, so that the archiver (the
+// postgres user) can read what a root backup remembered.
 class SpoolKekCache final : public catalog::KekCache {
  public:
   explicit SpoolKekCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -28,5 +32,11 @@ class SpoolKekCache final : public catalog::KekCache {
   std::filesystem::path EntryPath(const catalog::KeySlot& slot) const;
   std::filesystem::path dir_;
 };
+
+// The key cache's directory for every command on the database host (backup, restore, repo init,
+// not just the WAL commands): "<spool>/kek". Run as root (backup and restore usually are) it is
+// used only in a spool that already exists, and a kek/ it creates there belongs to the spool's
+// owner: root must not take the spool from the archiver. nullopt when there is no usable spool.
+std::optional<std::filesystem::path> HostKekCacheDir(const WalConfig& wal);
 
 }  // namespace drctl::command

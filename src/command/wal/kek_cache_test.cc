@@ -1,6 +1,9 @@
 #include "command/wal/kek_cache.h"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/temp_dir.h"
 
@@ -94,6 +97,63 @@ TEST_F(KekCacheTest, AStaleOrDamagedEntryFallsBackToScrypt) {
   }
   EXPECT_FALSE(cache.Find(slot, "right").has_value());
   EXPECT_TRUE(slot.Unwrap("right", "repo1", &cache).has_value());
+}
+
+TEST_F(KekCacheTest, CreatingASlotRemembersItsKey) {
+  SpoolKekCache disk(dir_->path());
+  CountingCache cache(disk);
+  const auto slot = catalog::KeySlot::Create(master_, "pass phrase", "repo1",
+                                             catalog::SlotKind::kPassphrase, "t", kCheap, &cache);
+  EXPECT_EQ(cache.remembered, 1);
+  auto opened = slot.Unwrap("pass phrase", "repo1", &cache);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(cache.hits, 1) << "the first unwrap on this host derives nothing";
+  EXPECT_EQ(opened->Bytes(), master_.Bytes());
+}
+
+// The uid and gid of the postgres user (the archiver), or of nobody.
+std::pair<uid_t, gid_t> OtherUser() {
+  for (const char* name : {"postgres", "nobody"}) {
+    if (const passwd* pw = getpwnam(name)) return {pw->pw_uid, pw->pw_gid};
+  }
+  return {65534, 65534};
+}
+
+TEST_F(KekCacheTest, HostCacheAsRootNeverCreatesTheSpoolAndLeavesItsOwnerInCharge) {
+  if (geteuid() != 0) GTEST_SKIP() << "ownership rules of a root run: needs root";
+  WalConfig wal;
+  wal.spool = dir_->path() / "spool";
+  EXPECT_FALSE(HostKekCacheDir(wal).has_value()) << "no spool: no cache";
+  EXPECT_FALSE(std::filesystem::exists(wal.spool)) << "root must not create the archiver's spool";
+
+  // The archiver's spool: kek/ made there belongs to its owner, and so do the entries root writes.
+  ASSERT_TRUE(std::filesystem::create_directory(wal.spool));
+  const auto [uid, gid] = OtherUser();
+  ASSERT_EQ(chown(wal.spool.c_str(), uid, gid), 0);
+  auto dir = HostKekCacheDir(wal);
+  ASSERT_TRUE(dir.has_value());
+  EXPECT_EQ(*dir, wal.spool / "kek");
+  struct stat st {};
+  ASSERT_EQ(stat(dir->c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, uid);
+  EXPECT_EQ(st.st_mode & 0777, 0700U);
+  SpoolKekCache cache(*dir);
+  const auto slot = catalog::KeySlot::Create(master_, "s", "repo1", catalog::SlotKind::kPassphrase,
+                                             "t", kCheap, &cache);
+  int entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(*dir)) {
+    ASSERT_EQ(stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, uid) << entry.path();
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  EXPECT_TRUE(cache.Find(slot, "s").has_value());
+}
+
+TEST_F(KekCacheTest, HostCacheWithoutASpoolSettingIsOff) {
+  WalConfig wal;
+  wal.spool.clear();
+  EXPECT_FALSE(HostKekCacheDir(wal).has_value());
 }
 
 }  // namespace
