@@ -18,6 +18,9 @@
 #   KEEP=1           keep the temporary directory (servers are stopped all the same)
 #   SCRYPT_N         [encryption] scrypt_n for drctl (default: drctl's default, 2^17); only to
 #                    separate the key-slot KDF's time and memory from the data path
+#   KEY_CACHE=0      no spool for drctl, hence no key cache (<spool>/kek): every drctl run pays
+#                    scrypt, as on a host whose spool is missing (default: a spool in the temp
+#                    dir, which repo init fills for the new key slot, as a database host's is)
 #   TMPDIR           where the temporary directory goes (peak ~9 GB at SCALE=100, ~1 GB at 10)
 set -euo pipefail
 
@@ -102,10 +105,10 @@ trap 'exit 143' TERM
 cd "$WORK"
 
 as_pg() { runuser -u postgres -- "$@"; }
-mkdir -p "$WORK"/{bin,sock,tmp,out,restore,limit,pgbr/repo,pgbr/log,pgbr/lock,pgbr/spool,pgbr/conf.d,drctl-repo}
+mkdir -p "$WORK"/{bin,sock,tmp,out,restore,limit,pgbr/repo,pgbr/log,pgbr/lock,pgbr/spool,pgbr/conf.d,drctl-repo,drctl-spool}
 cp "$DRCTL" "$WORK/bin/drctl"
 chmod 755 "$WORK/bin" "$WORK/bin/drctl"
-chown -R postgres: "$WORK"/{sock,tmp,out,restore,limit,pgbr,drctl-repo}
+chown -R postgres: "$WORK"/{sock,tmp,out,restore,limit,pgbr,drctl-repo,drctl-spool}
 PGDATA=$WORK/pgdata
 SOCK=$WORK/sock
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -229,6 +232,8 @@ psql_q "SELECT pg_reload_conf()" >/dev/null
 as_pg "${PGBR[@]}" stanza-create
 as_pg "${PGBR[@]}" check
 
+DRCTL_SPOOL=$WORK/drctl-spool
+[[ ${KEY_CACHE:-1} == 0 ]] && DRCTL_SPOOL=/nonexistent/drctl-spool
 cat >"$WORK/drctl.toml" <<EOF
 [postgres]
 conninfo = "host=$SOCK port=$PORT user=postgres dbname=postgres"
@@ -247,6 +252,9 @@ ${SCRYPT_N:+scrypt_n = $SCRYPT_N}
 [backup]
 jobs = 2
 compression = "zstd:3"
+
+[wal]
+spool = "$DRCTL_SPOOL"
 EOF
 chmod 644 "$WORK/drctl.toml"
 DR=("$WORK/bin/drctl" --config "$WORK/drctl.toml")

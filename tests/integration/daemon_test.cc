@@ -582,7 +582,7 @@ TEST(Daemon, AnS3OutageGrowsRpoExposureAndFiresExactlyOneAlertUntilItRecovers) {
   // Every objective but the RPO is met before the outage: a backup and a drill.
   auto backup = RunDrctl({"--config", config.string(), "backup", "--no-progress"}, env);
   ASSERT_EQ(backup.exit_status, 0) << backup.err;
-  auto drill = RunDrctl({"--config", config.string(), "drill"}, env);
+  auto drill = RunDrctlAt(w.drctl.string(), {"--config", config.string(), "drill"}, env);
   ASSERT_EQ(drill.exit_status, 0) << drill.out << drill.err;
 
   // A steady trickle of WAL: a row and a segment switch every 2 s.

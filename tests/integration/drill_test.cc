@@ -160,13 +160,10 @@ class Drill : public ::testing::Test {
 
   // The drill runs the suite's copy of drctl: its instance's restore_command runs that binary as
   // the postgres user, which cannot reach a build directory under a private checkout.
-  static CommandResult Run(const std::string& config, std::vector<std::string> args) {
-    SpawnOptions o;
-    o.argv = {(suite->root / "drctl").string(), "--config", config, "--output", "json", "drill"};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    auto r = RunCommand(o, std::chrono::minutes(10));
-    if (!r) return CommandResult{-1, "", r.error().ToString()};
-    return *r;
+  static CommandResult Run(const std::string& config, std::vector<std::string> args,
+                           std::vector<std::string> env = {}) {
+    args.insert(args.begin(), {"--config", config, "--output", "json", "drill"});
+    return RunDrctlAt((suite->root / "drctl").string(), std::move(args), std::move(env));
   }
 };
 
@@ -389,7 +386,7 @@ TEST_F(Drill, PassesOnASwiftRepositoryAndVerifyProvesIt) {
   auto verify = run({"verify"});
   ASSERT_EQ(verify.exit_status, 0) << verify.out << verify.err;
   EXPECT_EQ(json::parse(verify.out)["repos"][0]["restorable"], true);
-  auto drill = run({"drill", "--immediate"});
+  auto drill = Run(config, {"--immediate"}, env);
   ASSERT_EQ(drill.exit_status, 0) << drill.out << drill.err;
   const json report = json::parse(drill.out);
   EXPECT_EQ(report["ok"], true);

@@ -31,6 +31,7 @@
 #include "common/error.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "drctl_runner.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
 #include "storage/open.h"
@@ -127,12 +128,8 @@ struct Repo {
 };
 
 CommandResult Drctl(const Repo& repo, std::vector<std::string> args) {
-  SpawnOptions o;
-  o.argv = {suite->drctl.string(), "--config", repo.config.string()};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  auto r = RunCommand(o, std::chrono::minutes(10));
-  if (!r) return CommandResult{-1, "", r.error().ToString()};
-  return *r;
+  args.insert(args.begin(), {"--config", repo.config.string()});
+  return RunDrctlAt(suite->drctl.string(), std::move(args));
 }
 
 Status MakeSuite(Suite& s) {

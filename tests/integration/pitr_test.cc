@@ -35,6 +35,7 @@
 #include "common/error.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "drctl_runner.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
 
@@ -146,14 +147,9 @@ std::string suite_error;
 
 CommandResult RunDrctl(const fs::path& config, std::vector<std::string> args,
                        std::vector<std::string> env = {}) {
-  SpawnOptions o;
   // The copy, not the build tree's binary: restore makes its own path the restore_command.
-  o.argv = {suite->drctl.string(), "--config", config.string()};
-  o.argv.insert(o.argv.end(), args.begin(), args.end());
-  o.env = std::move(env);
-  auto r = RunCommand(o, std::chrono::minutes(5));
-  if (!r) return CommandResult{-1, "", r.error().ToString()};
-  return *r;
+  args.insert(args.begin(), {"--config", config.string()});
+  return RunDrctlAt(suite->drctl.string(), std::move(args), std::move(env));
 }
 
 void WriteConfig(const Source& s, const fs::path& path, const std::string& conninfo,
