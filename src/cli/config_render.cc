@@ -31,9 +31,9 @@ nlohmann::json ConfigToJson(const Config& c) {
       repo["region"] = r.region;
       repo["path_style"] = r.path_style;
       repo["ca_file"] = r.ca_file;
-      repo["access_key_id"] = SecretRef{SecretKind::kEnv, r.access_key_id_env}.Describe();
-      repo["secret_access_key"] = SecretRef{SecretKind::kEnv, r.secret_access_key_env}.Describe();
-      repo["session_token"] = SecretRef{SecretKind::kEnv, r.session_token_env}.Describe();
+      repo["access_key_id"] = r.access_key_id.Describe();
+      repo["secret_access_key"] = r.secret_access_key.Describe();
+      repo["session_token"] = r.session_token.Describe();
     }
     repos.push_back(repo);
   }

@@ -274,16 +274,12 @@ Status ReadRepo(const toml::table& t, const Path& file, std::size_t index, RepoC
   DRCTL_TRY(r.String("region", out.region));
   DRCTL_TRY(r.Bool("path_style", out.path_style));
   DRCTL_TRY(r.String("ca_file", out.ca_file));
-  DRCTL_TRY(r.String("access_key_id_env", out.access_key_id_env));
-  DRCTL_TRY(r.String("secret_access_key_env", out.secret_access_key_env));
-  DRCTL_TRY(r.String("session_token_env", out.session_token_env));
-  for (const char* literal : {"access_key_id", "secret_access_key", "session_token"}) {
-    if (t.contains(literal)) {
-      return Fail(ErrorCode::kConfig,
-                  where + "key 'repo[" + std::to_string(index) + "]." + literal +
-                      "' would put a secret in the config file",
-                  std::string("use ") + literal + "_env to name an environment variable");
-    }
+  for (auto [name, ref] : {std::pair{"access_key_id", &out.access_key_id},
+                           std::pair{"secret_access_key", &out.secret_access_key},
+                           std::pair{"session_token", &out.session_token}}) {
+    std::optional<SecretRef> configured;
+    DRCTL_TRY(r.Secret(name, configured));
+    if (configured) *ref = *configured;
   }
   DRCTL_TRY(r.Finish());
   if (!ValidRepoName(out.name)) {

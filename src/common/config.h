@@ -30,9 +30,11 @@ struct RepoConfig {
   std::string region = "us-east-1";
   bool path_style = false;
   std::string ca_file;
-  std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
-  std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
-  std::string session_token_env = "AWS_SESSION_TOKEN";
+  // S3 credentials: `<name>_env`, `<name>_file` or `<name>_command` (secret.h). The session token
+  // is optional: an unset variable (the default source) means none.
+  SecretRef access_key_id{SecretKind::kEnv, "AWS_ACCESS_KEY_ID"};
+  SecretRef secret_access_key{SecretKind::kEnv, "AWS_SECRET_ACCESS_KEY"};
+  SecretRef session_token{SecretKind::kEnv, "AWS_SESSION_TOKEN"};
   int line = 0;
 
   bool is_s3() const { return url.starts_with("s3://"); }

@@ -307,6 +307,34 @@ TEST(ConfigErrors, TwoSecretSources) {
                     "broken.toml:3: key 'encryption.passphrase_file' conflicts");
 }
 
+TEST(ConfigErrors, S3CredentialsHaveOneSourceEach) {
+  ExpectConfigError(
+      "[[repo]]\nname = \"a\"\nurl = \"s3://b\"\naccess_key_id_env = \"K\"\n"
+      "access_key_id_file = \"/k\"\n",
+      "key 'repo[1].access_key_id_file' conflicts");
+}
+
+TEST(Config, S3CredentialsFromAVariableAFileOrACommand) {
+  auto c = ParseConfig(
+      "[[repo]]\nname = \"a\"\nurl = \"s3://b/p\"\naccess_key_id_file = \"/etc/drctl/s3-key\"\n"
+      "secret_access_key_command = \"vault read -field=secret s3\"\n"
+      "[[repo]]\nname = \"b\"\nurl = \"s3://c/p\"\n",
+      "x");
+  ASSERT_TRUE(c.has_value()) << c.error().ToString();
+  const RepoConfig& a = c->repos[0];
+  EXPECT_EQ(a.access_key_id.kind, SecretKind::kFile);
+  EXPECT_EQ(a.access_key_id.source, "/etc/drctl/s3-key");
+  EXPECT_EQ(a.secret_access_key.kind, SecretKind::kCommand);
+  EXPECT_EQ(a.secret_access_key.source, "vault read -field=secret s3");
+  EXPECT_EQ(a.session_token.kind, SecretKind::kEnv);
+  EXPECT_EQ(a.session_token.source, "AWS_SESSION_TOKEN");
+  // Without a setting: the AWS variables.
+  const RepoConfig& b = c->repos[1];
+  EXPECT_EQ(b.access_key_id.kind, SecretKind::kEnv);
+  EXPECT_EQ(b.access_key_id.source, "AWS_ACCESS_KEY_ID");
+  EXPECT_EQ(b.secret_access_key.source, "AWS_SECRET_ACCESS_KEY");
+}
+
 TEST(ConfigErrors, ScryptCostMustBeAPowerOfTwo) {
   ExpectConfigError("[encryption]\nscrypt_n = 1000\n", "'encryption.scrypt_n' is 1000, must be");
   ExpectConfigError("[encryption]\nscrypt_n = 3000\n", "must be a power of 2");

@@ -306,4 +306,25 @@ Result<CommandResult> RunAwsCli(const std::string& endpoint, const std::string& 
   return RunCommand(o, std::chrono::seconds(120));
 }
 
+Result<std::string> S3RepoWithCredentialFiles(const SwiftServer& swift, const std::string& name,
+                                              const std::string& bucket, const std::string& prefix,
+                                              const std::filesystem::path& dir,
+                                              const std::string& owner) {
+  auto made = RunAwsCli(swift.endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
+                        {"s3api", "create-bucket", "--bucket", bucket});
+  if (!made) return std::unexpected(made.error());
+  if (made->exit_status != 0 && made->err.find("BucketAlreadyOwnedByYou") == std::string::npos) {
+    return Fail(ErrorCode::kInternal, "create-bucket " + bucket + ": " + made->err);
+  }
+  const auto key = dir / (name + "-s3-key");
+  const auto secret = dir / (name + "-s3-secret");
+  std::ofstream(key) << SwiftServer::kAccessKey << "\n";
+  std::ofstream(secret) << SwiftServer::kSecretKey << "\n";
+  DRCTL_TRY(ChownToUser(key, owner));
+  DRCTL_TRY(ChownToUser(secret, owner));
+  return "[[repo]]\nname = \"" + name + "\"\nurl = \"s3://" + bucket + "/" + prefix +
+         "\"\nendpoint = \"" + swift.endpoint() + "\"\npath_style = true\naccess_key_id_file = \"" +
+         key.string() + "\"\nsecret_access_key_file = \"" + secret.string() + "\"\n";
+}
+
 }  // namespace drctl::testing

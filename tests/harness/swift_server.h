@@ -57,4 +57,12 @@ class SwiftServer {
 Result<CommandResult> RunAwsCli(const std::string& endpoint, const std::string& access_key,
                                 const std::string& secret_key, std::vector<std::string> args);
 
+// Creates `bucket` on `swift` (if missing) and returns a drctl [[repo]] table named `name` for
+// s3://bucket/prefix whose credentials come from files written into `dir` and given to `owner`
+// (postgres: it runs archive_command and a restored server's restore_command); never argv.
+Result<std::string> S3RepoWithCredentialFiles(const SwiftServer& swift, const std::string& name,
+                                              const std::string& bucket, const std::string& prefix,
+                                              const std::filesystem::path& dir,
+                                              const std::string& owner = "postgres");
+
 }  // namespace drctl::testing

@@ -36,6 +36,8 @@
 #include "common/process.h"
 #include "common/temp_dir.h"
 #include "drctl_runner.h"
+#include "harness/servers.h"
+#include "harness/swift_server.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
 
@@ -404,6 +406,47 @@ TEST_F(Pitr, DropTableUndoneByTransactionId) {
       << "rows committed before the drop (201 customers) and only those";
   EXPECT_EQ(Value(restored, "SELECT count(*) FROM t1_customers WHERE id = 202"), "0");
   EXPECT_EQ(Value(restored, HashSql("base")), base);
+  EXPECT_EQ(Value(restored, "SELECT pg_is_in_recovery()"), "f");
+}
+
+// The same undo from S3 (Swift with s3api): "main" copied there by repo sync, and the restored
+// server's restore_command (run by postgres) fetching the WAL from S3.
+TEST_F(Pitr, DropTableUndoneFromAnS3Copy) {
+  SwiftServer* swift = SharedSwift();
+  ASSERT_NE(swift, nullptr);
+  auto s3_table =
+      S3RepoWithCredentialFiles(*swift, "s3", "drctl-pitr", suite->root.filename().string(), work_);
+  ASSERT_TRUE(s3_table.has_value()) << s3_table.error().ToString();
+  const fs::path both = work_ / "main-and-s3.toml";
+  const fs::path s3_only = work_ / "s3.toml";
+  WriteConfig(*suite, both, source(), {{"main", suite->root / "repo-main"}}, false);
+  WriteConfig(*suite, s3_only, source(), {}, false);
+  std::ofstream(both, std::ios::app) << *s3_table;
+  std::ofstream(s3_only, std::ios::app) << *s3_table;
+
+  ASSERT_TRUE(Succeeded(Exec(source(),
+                             "CREATE TABLE t9_ledger (id int PRIMARY KEY, amount numeric(10,2));"
+                             "INSERT INTO t9_ledger SELECT i, i * 0.5 FROM generate_series(1, 300) "
+                             "i")));
+  const std::string ledger = Value(source(), HashSql("t9_ledger"));
+  const std::string xid = CommitAndGetXid("DROP TABLE t9_ledger");
+  ASSERT_FALSE(xid.empty());
+  ASSERT_TRUE(SwitchAndWaitArchived(source(), source_log()));
+  // The S3 copy shares main's key (a sibling made from one config) and gets its backups and WAL.
+  auto init = RunDrctl(both, {"repo", "init", "--repo", "s3"});
+  ASSERT_EQ(init.exit_status, 0) << Describe(init);
+  auto sync = RunDrctl(both, {"repo", "sync", "--from", "main", "--to", "s3"});
+  ASSERT_EQ(sync.exit_status, 0) << Describe(sync);
+
+  json restore;
+  int port = 0;
+  ASSERT_NO_FATAL_FAILURE(RestoreStarted(s3_only, work_ / "pgdata",
+                                         {"--target-xid", xid, "--exclusive"}, &restore, &port));
+  EXPECT_EQ(restore["repo"], "s3") << restore.dump(2);
+  EXPECT_EQ(restore["started"]["state"], "promoted") << restore.dump(2);
+  const std::string restored = Conninfo(port);
+  EXPECT_EQ(Value(restored, HashSql("t9_ledger")), ledger)
+      << "the dropped table is not back from S3 as it was just before the drop";
   EXPECT_EQ(Value(restored, "SELECT pg_is_in_recovery()"), "f");
 }
 

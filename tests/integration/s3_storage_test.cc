@@ -430,9 +430,9 @@ TEST(S3OptionsConfig, FromRepoReadsUrlAndCredentialsFromTheNamedVariables) {
   repo.name = "dr";
   repo.url = "s3://my-bucket/some/prefix/";
   repo.region = "eu-central-1";
-  repo.access_key_id_env = "DRCTL_TEST_S3_KEY_ID";
-  repo.secret_access_key_env = "DRCTL_TEST_S3_SECRET";
-  repo.session_token_env = "DRCTL_TEST_S3_TOKEN";
+  repo.access_key_id = {SecretKind::kEnv, "DRCTL_TEST_S3_KEY_ID"};
+  repo.secret_access_key = {SecretKind::kEnv, "DRCTL_TEST_S3_SECRET"};
+  repo.session_token = {SecretKind::kEnv, "DRCTL_TEST_S3_TOKEN"};
   ::unsetenv("DRCTL_TEST_S3_KEY_ID");
   ::unsetenv("DRCTL_TEST_S3_SECRET");
   ::unsetenv("DRCTL_TEST_S3_TOKEN");

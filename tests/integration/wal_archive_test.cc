@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "common/temp_dir.h"
 #include "drctl_runner.h"
 #include "harness/servers.h"
+#include "harness/swift_server.h"
 #include "postgres/connection.h"
 
 namespace drctl::testing {
@@ -67,12 +69,15 @@ class WalArchive : public ::testing::Test {
   // Appends TOML to the config (a key of [wal], the last section).
   void AddWalKey(const std::string& line) { std::ofstream(config_, std::ios::app) << line << "\n"; }
   std::string Value(const std::string& sql) { return conn_->QueryValue(sql).value_or("?"); }
+  void KilledPushesAndAnOutageLoseNothing(const std::function<void()>& down,
+                                          const std::function<void()>& up);
 
   pg::LocalCluster* pg_ = nullptr;
   std::optional<TempDir> dir_;
   std::filesystem::path root_;
   std::string config_;
   std::optional<pg::Connection> conn_;
+  std::string wrapper_prelude_;  // shell lines the archive_command wrapper runs first
 };
 
 TEST_F(WalArchive, PostgresArchivesThroughDrctlAndGetsItBack) {
@@ -321,15 +326,15 @@ TEST_F(WalArchive, APartialSegmentIsServedPaddedWhenTheSegmentIsMissing) {
   EXPECT_EQ(got.find_first_not_of('\0', prefix.size()), std::string::npos);
 }
 
-TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
-  // archive_command kills drctl at a random moment on every other attempt (SIGKILL mid-upload), and
-  // for a while the repository is unwritable: PostgreSQL retries; afterwards the archive holds
-  // every segment from the first to the last, each equal to PostgreSQL's.
+// archive_command kills drctl at a random moment on every other attempt (SIGKILL mid-upload), and
+// for a while the repository is unreachable (`down` until `up`): PostgreSQL retries; afterwards the
+// archive holds every segment from the first to the last, each equal to PostgreSQL's.
+void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>& down,
+                                                    const std::function<void()>& up) {
   AddWalKey("async = true\npush_ahead = 4");
   const auto wrapper = root_ / "killer.sh";
   std::ofstream(wrapper) << "#!/bin/sh\n"
-                         << "if [ -e " << (root_ / "down").string() << " ]; then exit 1; fi\n"
-                         << "n=$(( $(cat " << (root_ / "counter").string()
+                         << wrapper_prelude_ << "n=$(( $(cat " << (root_ / "counter").string()
                          << " 2>/dev/null || echo 0) + 1 )); echo $n > "
                          << (root_ / "counter").string()
                          << "\n"
@@ -347,7 +352,7 @@ TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
                    std::filesystem::perms::others_exec | std::filesystem::perms::group_read |
                    std::filesystem::perms::others_read);
   ASSERT_TRUE(ChownToUser(root_, "postgres").has_value());
-  { std::ofstream down(root_ / "down"); }
+  down();
   ASSERT_TRUE(
       conn_->Exec("ALTER SYSTEM SET archive_command = '" + wrapper.string() + " %p'").has_value());
   ASSERT_TRUE(conn_->Exec("SELECT pg_reload_conf()").has_value());
@@ -367,7 +372,7 @@ TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GT(std::stoi(Value("SELECT failed_count FROM pg_stat_archiver")), failed_before);
-  std::filesystem::remove(root_ / "down");
+  up();
   // Up again: everything arrives, despite the kills.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
   while (Value("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") < last &&
@@ -402,6 +407,31 @@ TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
       EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(in_pg_wal)) << name;
     }
   }
+}
+
+TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
+  // Down: the archive_command's wrapper fails at once while a flag file exists.
+  const auto flag = root_ / "down";
+  const std::string wrapper_check = "if [ -e " + flag.string() + " ]; then exit 1; fi\n";
+  wrapper_prelude_ = wrapper_check;
+  KilledPushesAndAnOutageLoseNothing([&] { std::ofstream created(flag); },
+                                     [&] { std::filesystem::remove(flag); });
+}
+
+TEST_F(WalArchive, KilledPushesAndAnS3EndpointThatWasDownLoseNothing) {
+  // The same on S3 (Swift with s3api) whose endpoint really stops answering for a while: a
+  // server of this test's own, so that no other test sees the outage.
+  auto swift = SwiftServer::Start();
+  ASSERT_TRUE(swift.has_value()) << swift.error().ToString();
+  auto s3_table = S3RepoWithCredentialFiles(*swift, "s3", "drctl-wal-outage", "wal", root_);
+  ASSERT_TRUE(s3_table.has_value()) << s3_table.error().ToString();
+  std::ofstream(config_) << *s3_table << "[encryption]\npassphrase_file = \""
+                         << (root_ / "pass").string() << "\"\nscrypt_n = 1024\n[wal]\nspool = \""
+                         << (root_ / "spool").string() << "\"\njobs = 3\n";
+  auto init = Drctl({"repo", "init"});
+  ASSERT_EQ(init.exit_status, 0) << init.err;
+  KilledPushesAndAnOutageLoseNothing([&] { ASSERT_TRUE(swift->StopProxy().has_value()); },
+                                     [&] { ASSERT_TRUE(swift->StartProxy().has_value()); });
 }
 
 }  // namespace

@@ -33,6 +33,8 @@
 #include "common/error.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "harness/servers.h"
+#include "harness/swift_server.h"
 #include "postgres/connection.h"
 #include "postgres/local_cluster.h"
 
@@ -140,9 +142,12 @@ class WalStream : public ::testing::Test {
   void WriteConfig(const std::string& conninfo, const StreamSettings& s = {}) {
     config_ = root_ / "drctl.toml";
     std::ofstream c(config_);
+    const std::string repo_table =
+        repo_toml_.empty() ? "[[repo]]\nname = \"local\"\nurl = \"file://" + repo_.string() + "\"\n"
+                           : repo_toml_;
     c << "[postgres]\nconninfo = \"" << conninfo << "\"\npgdata = \"" << (root_ / "pgdata").string()
-      << "\"\n[[repo]]\nname = \"local\"\nurl = \"file://" << repo_.string()
-      << "\"\n[encryption]\npassphrase_file = \"" << (root_ / "pass").string()
+      << "\"\n"
+      << repo_table << "[encryption]\npassphrase_file = \"" << (root_ / "pass").string()
       << "\"\nscrypt_n = 1024\n[wal]\nspool = \"" << spool_.string()
       << "\"\npartial_interval = \"1s\"\nsynchronous = \"" << s.synchronous
       << "\"\napplication_name = \"" << s.application_name << "\"\n";
@@ -229,7 +234,9 @@ class WalStream : public ::testing::Test {
 
   // `drctl restore --start` into a new directory; returns the port of the promoted server.
   int RestoreStarted() {
-    EXPECT_TRUE(Succeeded(ChownToUser(repo_, "postgres")));
+    if (fs::exists(repo_)) {
+      EXPECT_TRUE(Succeeded(ChownToUser(repo_, "postgres")));
+    }
     EXPECT_TRUE(Succeeded(ChownToUser(root_ / "pass", "postgres")));
     auto port = FreeLoopbackPort();
     EXPECT_TRUE(port.has_value());
@@ -278,15 +285,20 @@ class WalStream : public ::testing::Test {
 
   std::string primary() const { return primary_->Conninfo(); }
 
+  // Ticks committed every 100 ms for 8 s, the disaster, a restore: the lost tail is at most
+  // partial_interval (1 s) + 1 s. `restored`: the restored server's conninfo (defined below).
+  void TicksLossBoundAfterTheDisaster(std::string* restored);
+
   std::optional<TempDir> dir_;
   fs::path root_, drctl_, repo_, spool_, config_;
+  std::string repo_toml_;  // the [[repo]] table when not the posix repository at repo_
   std::string bindir_;
   std::optional<pg::LocalCluster> primary_;
   std::vector<Process> streams_;
   std::vector<fs::path> restored_;
 };
 
-TEST_F(WalStream, LossBoundAfterTheDisaster) {
+void WalStream::TicksLossBoundAfterTheDisaster(std::string* restored_conninfo) {
   ASSERT_NO_FATAL_FAILURE(StartPrimary());
   ASSERT_TRUE(Succeeded(
       Exec(primary(), "CREATE TABLE ticks (id int PRIMARY KEY, at timestamptz NOT NULL)")));
@@ -313,6 +325,7 @@ TEST_F(WalStream, LossBoundAfterTheDisaster) {
   const int port = RestoreStarted();
   ASSERT_NE(port, 0);
   const std::string restored = Conninfo(port);
+  *restored_conninfo = restored;
   const std::string facts = Value(restored,
                                   "SELECT count(*) || ' ' || coalesce(min(id), 0) || ' ' || "
                                   "coalesce(max(id), 0) || ' ' || "
@@ -331,6 +344,11 @@ TEST_F(WalStream, LossBoundAfterTheDisaster) {
   EXPECT_LE(max_id, last);
   EXPECT_LE(last_at - restored_at, 1.0 + 1.0)
       << "lost more than partial_interval (1 s) + 1 s of commits";
+}
+
+TEST_F(WalStream, LossBoundAfterTheDisaster) {
+  std::string restored;
+  ASSERT_NO_FATAL_FAILURE(TicksLossBoundAfterTheDisaster(&restored));
 
   // The restored, promoted server (timeline 2) streams into the same repository: the timeline
   // history file first, then its segments.
@@ -344,6 +362,20 @@ TEST_F(WalStream, LossBoundAfterTheDisaster) {
   const std::string segment = Value(restored, "SELECT pg_walfile_name(pg_switch_wal())");
   ASSERT_TRUE(segment.starts_with("00000002")) << segment;
   ASSERT_TRUE(WaitStored(segment));
+}
+
+TEST_F(WalStream, LossBoundAfterTheDisasterOnS3) {
+  // The same disaster with the repository on S3 (Swift with s3api): the stream uploads segments
+  // and partials there, the restore's restore_command (run by postgres) fetches them back.
+  SwiftServer* swift = SharedSwift();
+  ASSERT_NE(swift, nullptr);
+  auto s3_table =
+      S3RepoWithCredentialFiles(*swift, "s3", "drctl-stream", root_.filename().string(), root_);
+  ASSERT_TRUE(s3_table.has_value()) << s3_table.error().ToString();
+  repo_toml_ = *s3_table;
+  std::string restored;
+  ASSERT_NO_FATAL_FAILURE(TicksLossBoundAfterTheDisaster(&restored));
+  EXPECT_FALSE(fs::exists(repo_)) << "the posix repository was used";
 }
 
 // A primary whose synchronous standby is a wal stream in `mode`: commits numbered rows for 5 s

@@ -129,6 +129,9 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
     }
   }
   const std::uint64_t chunk_size = plan.chunk_size;
+  // Writes behind the workers: a direct write waits for the disk, and meanwhile the workers
+  // decompress the next chunks. Two writers keep two writes in flight; the queue bounds memory.
+  io::WorkerPool writes(2, pool.threads() * 2);
   std::atomic<std::uint64_t> fetched{0};
   std::atomic<std::uint64_t> kept{0};
   Status submitted = Ok();
@@ -139,20 +142,23 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
     stats.bytes += f.size;
     auto created = FileWriter::Create(TargetPath(plan, f.path).string(), f.mode, f.size, delta,
                                       /*direct=*/true);
-    if (!created) return std::unexpected(created.error());
+    if (!created) {
+      submitted = std::unexpected(created.error());
+      break;
+    }
     auto file = std::make_shared<const FileWriter>(std::move(*created));
     for (std::size_t i = 0; i < f.chunks.size() && submitted; ++i) {
       const std::uint64_t offset = i * chunk_size;
       if (offset >= f.size) {
-        return Fail(ErrorCode::kCorrupt, "backup " + plan.manifest.backup_id +
-                                             " lists more "
-                                             "chunks for " +
-                                             f.path + " than its size holds");
+        submitted = Fail(ErrorCode::kCorrupt, "backup " + plan.manifest.backup_id +
+                                                  " lists more chunks for " + f.path +
+                                                  " than its size holds");
+        break;
       }
       const std::size_t length = static_cast<std::size_t>(std::min(chunk_size, f.size - offset));
       const catalog::ChunkId id = f.chunks[i];
-      submitted = pool.Submit([&reader, &master, &progress, &fetched, &kept, file, id, offset,
-                               length, delta]() -> Status {
+      submitted = pool.Submit([&reader, &master, &progress, &fetched, &kept, &writes, file, id,
+                               offset, length, delta]() -> Status {
         if (delta && AlreadyInPlace(file->fd(), master, id, offset, length)) {
           ++kept;
           progress.Add(length);
@@ -167,15 +173,19 @@ Result<RestoreFileStats> RestoreFiles(const RestorePlan& plan, bool delta,
                           std::to_string(length),
                       "the manifest and its chunks disagree; run drctl verify");
         }
-        DRCTL_TRY(file->Write(*chunk, offset));
         ++fetched;
         progress.Add(length);
-        return Ok();
+        return writes.Submit([file, data = std::move(*chunk), offset]() -> Status {
+          return file->Write(data, offset);
+        });
       });
     }
     if (!submitted) break;
   }
-  const Status waited = pool.Wait();
+  // Every task is done before returning, also on an error: they use this frame's counters.
+  Status waited = pool.Wait();
+  const Status written = writes.Wait();
+  if (waited && !written) waited = written;
   if (!submitted) return std::unexpected(submitted.error());
   if (!waited) return std::unexpected(waited.error());
   if (InterruptScope::Interrupted()) {

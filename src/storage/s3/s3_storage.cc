@@ -267,19 +267,23 @@ Result<S3Options> S3OptionsFromRepo(const RepoConfig& repo) {
   o.path_style = repo.path_style;
   o.ca_file = repo.ca_file;
   o.credentials_source =
-      "the environment variables " + repo.access_key_id_env + " and " + repo.secret_access_key_env;
-  auto access = ResolveSecret({SecretKind::kEnv, repo.access_key_id_env});
+      repo.access_key_id.Describe() + " and " + repo.secret_access_key.Describe();
+  auto access = ResolveSecret(repo.access_key_id);
   if (!access) return std::unexpected(access.error().WithContext(context));
-  auto secret = ResolveSecret({SecretKind::kEnv, repo.secret_access_key_env});
+  auto secret = ResolveSecret(repo.secret_access_key);
   if (!secret) return std::unexpected(secret.error().WithContext(context));
   o.access_key = std::move(*access);
   o.secret_key = std::move(*secret);
-  if (!repo.session_token_env.empty()) {
-    const char* token = std::getenv(repo.session_token_env.c_str());
-    if (token != nullptr && *token != '\0') {
-      o.session_token = token;
-      o.credentials_source += " (and the session token in " + repo.session_token_env + ")";
-    }
+  // The default (an environment variable) is optional: unset means no session token. A file
+  // or a command the config names must work.
+  const SecretRef& token_ref = repo.session_token;
+  const char* token_env =
+      token_ref.kind == SecretKind::kEnv ? std::getenv(token_ref.source.c_str()) : nullptr;
+  if (token_ref.kind != SecretKind::kEnv || (token_env != nullptr && *token_env != '\0')) {
+    auto token = ResolveSecret(token_ref);
+    if (!token) return std::unexpected(token.error().WithContext(context));
+    o.session_token = std::move(*token);
+    o.credentials_source += " (and the session token from " + token_ref.Describe() + ")";
   }
   DRCTL_TRY(ValidateOptions(o));
   return o;
