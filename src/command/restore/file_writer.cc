@@ -115,8 +115,9 @@ Status FileWriter::Write(std::string_view data, std::uint64_t offset) const {
   if (aligned == nullptr) return WriteBuffered(data, offset);
   std::memcpy(aligned, data.data(), whole);
   const int err = PwriteAll(direct_fd_, aligned, whole, offset);
-  // EINVAL: the device wants a larger alignment than a page; the page cache takes it then.
-  if (err == EINVAL) return WriteBuffered(data, offset);
+  // EINVAL: the device wants a larger alignment than a page; EOPNOTSUPP: a filesystem that
+  // opened the descriptor but refuses direct writes. The page cache takes it then.
+  if (err == EINVAL || err == EOPNOTSUPP) return WriteBuffered(data, offset);
   if (err != 0) {
     errno = err;
     return IoError("write", path_);
