@@ -1,11 +1,10 @@
 #include "command/wal/kek_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "command/wal/spool.h"
 #include "common/atomic_file.h"
@@ -31,6 +30,24 @@ std::optional<catalog::Key32> WrappingKey(std::string_view secret, std::string_v
   return key;
 }
 
+// An entry's bytes, or "" for anything but a small regular file: never through a link, never
+// blocking on a FIFO someone put there.
+std::string ReadEntry(const std::filesystem::path& path) {
+  constexpr std::size_t kMaxEntry = 4096;
+  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string entry;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::size_t>(st.st_size) <= kMaxEntry) {
+    entry.resize(kMaxEntry);
+    const ssize_t n = read(fd, entry.data(), entry.size());
+    entry.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  }
+  close(fd);
+  return entry;
+}
+
 }  // namespace
 
 std::filesystem::path SpoolKekCache::EntryPath(const catalog::KeySlot& slot) const {
@@ -44,11 +61,7 @@ std::filesystem::path SpoolKekCache::EntryPath(const catalog::KeySlot& slot) con
 std::optional<catalog::Key32> SpoolKekCache::Find(const catalog::KeySlot& slot,
                                                   std::string_view secret) {
   const auto path = EntryPath(slot);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string entry = buf.str();
+  const std::string entry = ReadEntry(path);
   if (entry.size() < kMagic.size() + kSaltSize + io::kSealOverhead || !entry.starts_with(kMagic)) {
     return std::nullopt;
   }
@@ -77,9 +90,10 @@ void SpoolKekCache::Remember(const catalog::KeySlot& slot, std::string_view secr
            entry);
   // A cache: failing to write it costs only time.
   if (!WriteFileAtomically(path, entry, 0600)) return;
+  // lchown: the directory's owner may have put a link there; it must not get its target.
   struct stat dir {};
   if (geteuid() == 0 && stat(dir_.c_str(), &dir) == 0 && dir.st_uid != 0) {
-    (void)chown(path.c_str(), dir.st_uid, dir.st_gid);
+    (void)lchown(path.c_str(), dir.st_uid, dir.st_gid);
   }
 }
 
@@ -90,8 +104,12 @@ std::optional<std::filesystem::path> HostKekCacheDir(const WalConfig& wal) {
   if (geteuid() == 0 && !exists) return std::nullopt;
   auto dir = SpoolDir(wal, "kek");
   if (!dir) return std::nullopt;
-  if (geteuid() == 0 && exists && spool.st_uid != 0) {
-    (void)chown(dir->c_str(), spool.st_uid, spool.st_gid);
+  if (geteuid() == 0) {
+    // The spool's owner controls what is in it: root uses kek/ only as a real directory (never
+    // a link to elsewhere) and never follows a link when giving it to that owner.
+    struct stat kek {};
+    if (lstat(dir->c_str(), &kek) != 0 || !S_ISDIR(kek.st_mode)) return std::nullopt;
+    if (exists && spool.st_uid != 0) (void)lchown(dir->c_str(), spool.st_uid, spool.st_gid);
   }
   return dir;
 }

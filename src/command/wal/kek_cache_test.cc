@@ -150,6 +150,24 @@ TEST_F(KekCacheTest, HostCacheAsRootNeverCreatesTheSpoolAndLeavesItsOwnerInCharg
   EXPECT_TRUE(cache.Find(slot, "s").has_value());
 }
 
+TEST_F(KekCacheTest, HostCacheAsRootRefusesAKekLinkInTheSpool) {
+  if (geteuid() != 0) GTEST_SKIP() << "ownership rules of a root run: needs root";
+  // The spool's owner points kek/ elsewhere (a directory root owns): root must neither use it nor
+  // give its target away.
+  WalConfig wal;
+  wal.spool = dir_->path() / "spool";
+  ASSERT_TRUE(std::filesystem::create_directory(wal.spool));
+  const auto elsewhere = dir_->path() / "root-owned";
+  ASSERT_TRUE(std::filesystem::create_directory(elsewhere));
+  std::filesystem::create_directory_symlink(elsewhere, wal.spool / "kek");
+  const auto [uid, gid] = OtherUser();
+  ASSERT_EQ(chown(wal.spool.c_str(), uid, gid), 0);
+  EXPECT_FALSE(HostKekCacheDir(wal).has_value());
+  struct stat st {};
+  ASSERT_EQ(stat(elsewhere.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0U) << "the link's target was given to the spool's owner";
+}
+
 TEST_F(KekCacheTest, HostCacheWithoutASpoolSettingIsOff) {
   WalConfig wal;
   wal.spool.clear();
