@@ -398,7 +398,9 @@ for ITER in $(seq 1 "$N"); do
 
   # Restore limits on 2 processes: (a) reading drctl's packs (page cache) to /dev/null;
   # (b) zstd -d of the restored data (as two zstd:3 tar halves) to /dev/null; (c) (b) plus
-  # writing the files with tar and syncing the filesystem (what a restore must also do).
+  # writing the files with tar and syncing the filesystem (what a restore must also do);
+  # (d) writing as many bytes as the restored data with O_DIRECT (two dd), then syncfs: the
+  # disk's share alone, which (b) leaves out.
   L=$WORK/limit
   rm -rf "${L:?}"/* && mkdir -p "$L/out1" "$L/out2"
   (cd "$WORK/restore/drctl" && find . -type f -printf '%s\t%p\n') | sort -rn |
@@ -413,10 +415,12 @@ for ITER in $(seq 1 "$N"); do
   touch "$L/packs1" "$L/packs2"
   record_bytes limit drctl packs_bytes "$(du -sb "$WORK/drctl-repo/packs" | cut -f1)"
   record_bytes limit zstd halves_bytes "$(cat "$L"/half?.tar.zst | wc -c)"
+  half_mib=$(($(du -sb "$WORK/restore/drctl" | cut -f1) / 2 / 1048576 + 1))
   rm -rf "$WORK/restore/drctl" "$WORK/restore/pgbr"
   timed_sh limit_read cat "xargs -a $L/packs1 -r cat >/dev/null & xargs -a $L/packs2 -r cat >/dev/null & wait"
   timed_sh limit_zstd zstd "zstd -dcq $L/half1.tar.zst >/dev/null & zstd -dcq $L/half2.tar.zst >/dev/null & wait"
   timed_sh limit_zstd_write zstd "(zstd -dcq $L/half1.tar.zst | tar -x -C $L/out1) & (zstd -dcq $L/half2.tar.zst | tar -x -C $L/out2) & wait; sync -f $L/out1"
+  timed_sh limit_write dd "dd if=/dev/zero of=$L/w1 bs=1M count=$half_mib oflag=direct status=none & dd if=/dev/zero of=$L/w2 bs=1M count=$half_mib oflag=direct status=none & wait; sync -f $L/w1"
   rm -rf "${L:?}"/*
 done
 ITER=0
@@ -497,7 +501,9 @@ for label, key in [("read drctl's packs (cat to /dev/null)", ("limit_read", "cat
                    ("zstd -d of the restored data (2 zstd:3 tar halves) to /dev/null",
                     ("limit_zstd", "zstd")),
                    ("zstd -d + tar -x + syncfs (read + decompress + write)",
-                    ("limit_zstd_write", "zstd"))]:
+                    ("limit_zstd_write", "zstd")),
+                   ("write the same bytes with O_DIRECT (2 dd, nothing decompressed) + syncfs",
+                    ("limit_write", "dd"))]:
     l = times.get(key, {})
     print(f"| {label} | {s(med(l))} | {rtext(ratios(dr, l))} | {rtext(ratios(pr, l))} |")
 
@@ -569,8 +575,10 @@ r = mr(t("restore", "pgbackrest"), t("restore", "drctl"))
 target("restore >= 1.2x faster than pgBackRest", None if r is None else r >= 1.2, f"{s(r)}x")
 r = mr(t("restore", "drctl"), t("limit_zstd", "zstd"))
 r2 = mr(t("restore", "drctl"), t("limit_zstd_write", "zstd"))
+r3 = mr(t("restore", "drctl"), t("limit_write", "dd"))
 target("restore within 1.5x of read+decompress", None if r is None else r <= 1.5,
-       f"{s(r)}x the zstd -d limit ({s(r2)}x the decompress+write+sync limit)")
+       f"{s(r)}x the zstd -d limit ({s(r2)}x the decompress+write+sync limit, "
+       f"{s(r3)}x the direct-write-alone limit)")
 peak = max([k for (op, tool), v in rss.items() if tool == "drctl" for k in v] or [0]) / 1024
 target("peak memory < 256 MiB (drctl backup and restore)", peak < 256, f"{peak:.0f} MiB")
 PYEOF
