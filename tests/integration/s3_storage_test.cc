@@ -459,7 +459,7 @@ TEST(S3OptionsConfig, FromRepoReadsUrlAndCredentialsFromTheNamedVariables) {
   EXPECT_EQ(options->secret_key, "s3cr3t-value");
   EXPECT_EQ(options->session_token, "");
   EXPECT_EQ(options->credentials_source,
-            "the environment variables DRCTL_TEST_S3_KEY_ID and DRCTL_TEST_S3_SECRET");
+            "env DRCTL_TEST_S3_KEY_ID (set) and env DRCTL_TEST_S3_SECRET (set)");
   auto storage = storage::s3::OpenS3Storage(*options);
   ASSERT_TRUE(storage.has_value()) << storage.error().ToString();
   EXPECT_EQ((*storage)->Describe(), "s3://my-bucket/some/prefix");
@@ -469,6 +469,36 @@ TEST(S3OptionsConfig, FromRepoReadsUrlAndCredentialsFromTheNamedVariables) {
   ::unsetenv("DRCTL_TEST_S3_KEY_ID");
   ::unsetenv("DRCTL_TEST_S3_SECRET");
   ::unsetenv("DRCTL_TEST_S3_TOKEN");
+}
+
+TEST(S3OptionsConfig, CredentialsFromAFileAndACommandAndATokenThatMustWork) {
+  auto dir = TempDir::Create("drctl-s3-creds-");
+  ASSERT_TRUE(dir.has_value());
+  const auto key_file = dir->path() / "key";
+  std::ofstream(key_file) << "AKIDFROMFILE\n";
+  RepoConfig repo;
+  repo.name = "dr";
+  repo.url = "s3://my-bucket/p";
+  repo.access_key_id = {SecretKind::kFile, key_file.string()};
+  const auto secret_file = dir->path() / "secret";
+  std::ofstream(secret_file) << "s3cr3t-from-command\n";
+  repo.secret_access_key = {SecretKind::kCommand, "cat " + secret_file.string()};
+  repo.session_token = {SecretKind::kEnv, "DRCTL_TEST_S3_TOKEN_UNSET"};
+  ::unsetenv("DRCTL_TEST_S3_TOKEN_UNSET");
+  auto options = storage::s3::S3OptionsFromRepo(repo);
+  ASSERT_TRUE(options.has_value()) << options.error().ToString();
+  EXPECT_EQ(options->access_key, "AKIDFROMFILE");
+  EXPECT_EQ(options->secret_key, "s3cr3t-from-command");
+  EXPECT_EQ(options->session_token, "") << "the default token variable is optional";
+  EXPECT_EQ(options->credentials_source.find("s3cr3t"), std::string::npos)
+      << "the source is named, never the secret";
+
+  // A token file the config names must be readable: the error names it.
+  repo.session_token = {SecretKind::kFile, (dir->path() / "no-token").string()};
+  auto missing = storage::s3::S3OptionsFromRepo(repo);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message().find("no-token"), std::string::npos)
+      << missing.error().ToString();
 }
 
 TEST(S3OptionsConfig, InvalidOptionsAreConfigErrors) {
