@@ -9,7 +9,12 @@ namespace drctl::catalog {
 namespace {
 
 constexpr std::string_view kMagic = "DRWL";
-constexpr std::uint8_t kVersion = 1;
+// Version 1 objects carry a 32-byte content id after the version byte (HMAC-SHA256 over the
+// whole raw file: as much CPU as compressing it). Version 2 objects do not: a writer that finds
+// the name taken compares the stored content itself (rare: a retried or duplicate push).
+constexpr std::uint8_t kVersion1 = 1;
+constexpr std::uint8_t kVersion = 2;
+constexpr std::size_t kContentIdSize = 32;
 constexpr std::string_view kInfo = "drctl wal v1";
 constexpr std::size_t kHeader = 5;  // algo (u8) + raw size (u32)
 
@@ -23,103 +28,55 @@ Key32 WalKey(const MasterKey& master, std::string_view file_name) {
 
 std::string Aad(std::string_view key) { return std::string(kInfo) + " " + std::string(key); }
 
-// The plaintext identity of a WAL file: its name and content digest, keyed so that it reveals
-// nothing. Stored in the clear part of the object to compare content without decrypting.
+// The plaintext identity of a WAL file in a version 1 object: its name and content digest, keyed
+// so that it reveals nothing.
 io::Digest ContentId(const MasterKey& master, std::string_view file_name,
                      std::string_view content) {
   const std::array<std::string_view, 3> parts = {file_name, std::string_view("\0", 1), content};
   return io::HmacSha256(master.id_key, parts);
 }
 
-std::string Encode(const MasterKey& master, std::string_view file_name, std::string_view content,
-                   const Compression& compression, const std::string& key) {
+std::string Seal(const MasterKey& master, std::string_view file_name, std::string_view content,
+                 const Compression& compression, std::size_t threads, const std::string& key) {
   std::string plain;
   plain.push_back(0);
   PutU32(plain, static_cast<std::uint32_t>(content.size()));
-  if (compression.algo != CompressionAlgo::kNone && io::Compress(compression, content, plain) &&
+  if (compression.algo != CompressionAlgo::kNone &&
+      io::CompressInFrames(compression, content, threads, plain) &&
       plain.size() - kHeader < content.size()) {
     plain[0] = static_cast<char>(compression.algo == CompressionAlgo::kLz4 ? 1 : 2);
   } else {
     plain.resize(kHeader);
     plain.append(content);
   }
-  std::string out(kMagic);
+  std::string out;
+  out.reserve(kMagic.size() + 1 + plain.size() + io::kSealOverhead);
+  out.append(kMagic);
   out.push_back(static_cast<char>(kVersion));
-  PutBytes(out, ContentId(master, file_name, content));
   io::Seal(WalKey(master, file_name), plain, Aad(key), out);
   return out;
 }
 
-}  // namespace
-
-std::string WalObjectKey(std::string_view file_name) {
-  return "wal/" + std::string(file_name.substr(0, 8)) + "/" + std::string(file_name);
-}
-
-Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
-                              std::string_view file_name, std::string_view content,
-                              const Compression& compression) {
-  if (content.size() > UINT32_MAX) {
-    return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
-  }
-  const std::string key = WalObjectKey(file_name);
-  const std::string where = storage.Describe() + "/" + key;
-  const bool partial = file_name.ends_with(".partial");
-  if (partial) {
-    // A partial segment grows while it is current (wal stream uploads it every partial_interval):
-    // the newer upload replaces the older one, atomically.
-    const std::string object = Encode(master, file_name, content, compression, key);
-    DRCTL_TRY(storage.Write(key, object, {.durable = true}));
-    return WalPushResult{false, object.size()};
-  }
-  auto existing = storage.Read(key, storage::ByteRange{0, kMagic.size() + 1 + 32});
-  if (existing) {
-    const auto id = ContentId(master, file_name, content);
-    if (existing->substr(kMagic.size() + 1) ==
-        std::string_view(reinterpret_cast<const char*>(id.data()), id.size())) {
-      return WalPushResult{true, 0};
-    }
-    return Fail(ErrorCode::kConflict,
-                "WAL file " + std::string(file_name) + " is already stored at " + where +
-                    " with different content; it is not replaced",
-                "two clusters (or a restored copy) archive into one repository, or pg_wal was "
-                "damaged; investigate before archiving goes on");
-  }
-  if (existing.error().code() != ErrorCode::kNotFound) {
-    // A stored object we cannot even read the header of is damaged: never overwrite it blindly.
-    return std::unexpected(existing.error().WithContext("checking " + where));
-  }
-  const std::string object = Encode(master, file_name, content, compression, key);
-  auto written = storage.Write(key, object, {.durable = true, .if_absent = true});
-  if (!written) {
-    if (written.error().code() == ErrorCode::kConflict) {
-      // Someone stored it between our look and our write: compare again.
-      return PushWal(storage, master, file_name, content, compression);
-    }
-    return std::unexpected(written.error());
-  }
-  return WalPushResult{false, object.size()};
-}
-
-Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
-                             std::string_view file_name) {
-  const std::string key = WalObjectKey(file_name);
-  const std::string where = storage.Describe() + "/" + key;
-  auto object = storage.Read(key);
-  if (!object) return std::unexpected(object.error());
+// The raw content of a stored object (either version), authenticated.
+Result<std::string> Open(const MasterKey& master, std::string_view file_name,
+                         std::string_view object, const std::string& key,
+                         const std::string& where) {
   auto bad = [&](const std::string& why) {
     return Fail(ErrorCode::kCorrupt, "WAL object " + where + ": " + why,
                 "fetch it from another repository, or run drctl verify");
   };
-  const std::size_t header = kMagic.size() + 1 + 32;
-  if (object->size() < header + io::kSealOverhead || !object->starts_with(kMagic)) {
+  if (object.size() < kMagic.size() + 1 + io::kSealOverhead || !object.starts_with(kMagic)) {
     return bad("not a drctl WAL object (truncated?)");
   }
-  if (static_cast<std::uint8_t>((*object)[kMagic.size()]) != kVersion) {
-    return Fail(ErrorCode::kUnsupported, "WAL object " + where + " has an unknown version");
+  const auto version = static_cast<std::uint8_t>(object[kMagic.size()]);
+  if (version != kVersion && version != kVersion1) {
+    return Fail(ErrorCode::kUnsupported,
+                "WAL object " + where + " has an unknown version " + std::to_string(version),
+                "read it with the drctl version that wrote it");
   }
-  auto plain =
-      io::Open(WalKey(master, file_name), std::string_view(*object).substr(header), Aad(key));
+  const std::size_t header = kMagic.size() + 1 + (version == kVersion1 ? kContentIdSize : 0);
+  if (object.size() < header + io::kSealOverhead) return bad("not a drctl WAL object (truncated?)");
+  auto plain = io::Open(WalKey(master, file_name), object.substr(header), Aad(key));
   if (!plain) return bad("failed authentication (damaged, or sealed under another key)");
   ByteReader r(*plain);
   std::uint8_t algo = 0;
@@ -138,6 +95,80 @@ Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
   }
   if (content.size() != size) return bad("wrong size");
   return content;
+}
+
+}  // namespace
+
+std::string WalObjectKey(std::string_view file_name) {
+  return "wal/" + std::string(file_name.substr(0, 8)) + "/" + std::string(file_name);
+}
+
+Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
+                              std::string_view file_name, std::string_view content,
+                              const Compression& compression, std::size_t compress_threads) {
+  if (content.size() > UINT32_MAX) {
+    return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
+  }
+  const std::string key = WalObjectKey(file_name);
+  const std::string where = storage.Describe() + "/" + key;
+  const bool partial = file_name.ends_with(".partial");
+  if (partial) {
+    // A partial segment grows while it is current (wal stream uploads it every partial_interval):
+    // the newer upload replaces the older one, atomically.
+    const std::string object = Seal(master, file_name, content, compression, compress_threads, key);
+    DRCTL_TRY(storage.Write(key, object, {.durable = true}));
+    return WalPushResult{false, object.size()};
+  }
+  auto existing = storage.Read(key);
+  if (existing) {
+    // Taken: a retried push (same content, success without a write) or a conflict.
+    auto stored = Open(master, file_name, *existing, key, where);
+    if (!stored) {
+      // A stored object we cannot read is damaged: never overwrite it blindly.
+      return std::unexpected(stored.error().WithContext("checking " + where));
+    }
+    if (*stored == content) return WalPushResult{true, 0};
+    return Fail(ErrorCode::kConflict,
+                "WAL file " + std::string(file_name) + " is already stored at " + where +
+                    " with different content; it is not replaced",
+                "two clusters (or a restored copy) archive into one repository, or pg_wal was "
+                "damaged; investigate before archiving goes on");
+  }
+  if (existing.error().code() != ErrorCode::kNotFound) {
+    return std::unexpected(existing.error().WithContext("checking " + where));
+  }
+  const std::string object = Seal(master, file_name, content, compression, compress_threads, key);
+  auto written = storage.Write(key, object, {.durable = true, .if_absent = true});
+  if (!written) {
+    if (written.error().code() == ErrorCode::kConflict) {
+      // Someone stored it between our look and our write: compare again.
+      return PushWal(storage, master, file_name, content, compression, compress_threads);
+    }
+    return std::unexpected(written.error());
+  }
+  return WalPushResult{false, object.size()};
+}
+
+Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
+                             std::string_view file_name) {
+  const std::string key = WalObjectKey(file_name);
+  auto object = storage.Read(key);
+  if (!object) return std::unexpected(object.error());
+  return Open(master, file_name, *object, key, storage.Describe() + "/" + key);
+}
+
+std::string SealWalObjectV1(const MasterKey& master, std::string_view file_name,
+                            std::string_view content) {
+  const std::string key = WalObjectKey(file_name);
+  std::string plain;
+  plain.push_back(0);
+  PutU32(plain, static_cast<std::uint32_t>(content.size()));
+  plain.append(content);
+  std::string out(kMagic);
+  out.push_back(static_cast<char>(kVersion1));
+  PutBytes(out, ContentId(master, file_name, content));
+  io::Seal(WalKey(master, file_name), plain, Aad(key), out);
+  return out;
 }
 
 Result<std::vector<std::string>> ListWal(storage::Storage& storage) {

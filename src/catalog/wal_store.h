@@ -27,15 +27,21 @@ struct WalPushResult {
   std::uint64_t stored_bytes = 0;
 };
 
-// Stores `content` as WAL file `file_name` (durable before returning).
+// Stores `content` as WAL file `file_name` (durable before returning), compressing a segment on
+// up to `compress_threads` threads (io::CompressInFrames).
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const Compression& compression);
+                              const Compression& compression, std::size_t compress_threads = 1);
 
 // Fetches and verifies WAL file `file_name`: kNotFound if absent (end of archive), kCorrupt if
 // damaged.
 Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
                              std::string_view file_name);
+
+// A version 1 object (with the content id drctl wrote until version 2, uncompressed), as older
+// drctl versions stored it: for tests that prove such objects are still read and compared.
+std::string SealWalObjectV1(const MasterKey& master, std::string_view file_name,
+                            std::string_view content);
 
 // File names of the stored WAL objects, sorted by timeline, then name (in byte order, so a
 // timeline's history file comes before its segments).

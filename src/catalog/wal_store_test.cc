@@ -44,6 +44,33 @@ TEST_F(WalStoreTest, SamePushTwiceSucceedsDifferentContentIsRefused) {
   EXPECT_EQ(FetchWal(*storage_, master_, "000000010000000000000004").value(), Segment(2));
 }
 
+TEST_F(WalStoreTest, AnObjectOfVersionOneIsReadAndComparedByContent) {
+  const std::string name = "000000010000000000000007";
+  ASSERT_TRUE(
+      storage_->Write(WalObjectKey(name), SealWalObjectV1(master_, name, Segment(7))).has_value());
+  EXPECT_EQ(FetchWal(*storage_, master_, name).value(), Segment(7));
+  auto again = PushWal(*storage_, master_, name, Segment(7), zstd_);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_TRUE(again->already_stored);
+  auto other = PushWal(*storage_, master_, name, Segment(8), zstd_);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code(), ErrorCode::kConflict);
+}
+
+TEST_F(WalStoreTest, NewObjectsAreVersionTwoWithoutAContentId) {
+  const std::string name = "000000010000000000000008";
+  ASSERT_TRUE(PushWal(*storage_, master_, name, Segment(8), zstd_));
+  const std::string object = storage_->Read(WalObjectKey(name)).value();
+  ASSERT_GT(object.size(), 5U);
+  EXPECT_EQ(object.substr(0, 4), "DRWL");
+  EXPECT_EQ(object[4], 2);
+  // An unknown version is refused as such, not as damage.
+  std::string future = object;
+  future[4] = 3;
+  ASSERT_TRUE(storage_->Write(WalObjectKey(name), future).has_value());
+  EXPECT_EQ(FetchWal(*storage_, master_, name).error().code(), ErrorCode::kUnsupported);
+}
+
 TEST_F(WalStoreTest, APartialSegmentIsReplacedByItsNewerUpload) {
   const std::string name = "000000010000000000000005.partial";
   ASSERT_TRUE(PushWal(*storage_, master_, name, Segment(4), zstd_));

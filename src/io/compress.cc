@@ -4,9 +4,12 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
+#include <vector>
 
 namespace drctl::io {
 namespace {
@@ -178,6 +181,34 @@ Status Compress(const Compression& compression, std::string_view input, std::str
       return CompressZstd(compression.level, input, output);
   }
   return Fail(ErrorCode::kInternal, "unknown compression algorithm");
+}
+
+Status CompressInFrames(const Compression& compression, std::string_view input, std::size_t threads,
+                        std::string& output) {
+  std::size_t parts = std::min(threads, input.size() / kMinFrameSize);
+  if (compression.algo != CompressionAlgo::kZstd || parts < 2) {
+    return Compress(compression, input, output);
+  }
+  if (input.size() > kMaxChunkSize) return Compress(compression, input, output);  // its error
+  const std::size_t part_size = (input.size() + parts - 1) / parts;
+  std::vector<std::string> frames(parts);
+  std::vector<Status> results(parts, Ok());
+  {
+    std::vector<std::jthread> workers;
+    workers.reserve(parts - 1);
+    for (std::size_t i = 1; i < parts; ++i) {
+      workers.emplace_back([&, i] {
+        const std::string_view part = input.substr(i * part_size, part_size);
+        results[i] = CompressZstd(compression.level, part, frames[i]);
+      });
+    }
+    results[0] = CompressZstd(compression.level, input.substr(0, part_size), output);
+  }
+  for (std::size_t i = 1; i < parts; ++i) {
+    if (!results[i]) return results[i];
+    output.append(frames[i]);
+  }
+  return results[0];
 }
 
 Status Decompress(CompressionAlgo algo, std::string_view input, std::size_t expected_size,

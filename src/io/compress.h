@@ -28,6 +28,17 @@ std::size_t MaxCompressedSize(CompressionAlgo algo, std::size_t input_size);
 // refuse it, or when the zstd level is outside what libzstd supports.
 Status Compress(const Compression& compression, std::string_view input, std::string& output);
 
+// Inputs of at least this size per thread are worth a thread of their own in CompressInFrames.
+inline constexpr std::size_t kMinFrameSize = std::size_t{4} << 20;
+
+// As Compress, but zstd input of 2 * kMinFrameSize bytes or more is cut into up to `threads`
+// equal parts, compressed at the same level as independent frames on as many threads and
+// appended in order: one archive_command process per 16 MiB WAL segment then uses both cores.
+// Decompress reads the concatenated frames as one (the zstd format allows it); the ratio loses
+// only the back-references across the cut. Other algorithms, and smaller inputs, as Compress.
+Status CompressInFrames(const Compression& compression, std::string_view input, std::size_t threads,
+                        std::string& output);
+
 // Appends exactly `expected_size` bytes, the decompressed form of `input`, to `output` (`input`
 // must not alias `output`). kCorrupt, with a message naming the algorithm, when expected_size
 // exceeds kMaxChunkSize, when input is not valid compressed data (including empty or truncated

@@ -1,6 +1,7 @@
 #include "io/compress.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <string>
 #include <thread>
@@ -171,6 +172,63 @@ TEST(Compress, ConcurrentUseFromManyThreads) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures, std::vector<int>(4, 0));
+}
+
+TEST(CompressInFramesTest, LargeZstdInputIsCutIntoFramesThatDecompressAsOne) {
+  const std::string input = PageLike(16U << 20);
+  std::string framed = "head";
+  ASSERT_TRUE(CompressInFrames(kZstd3, input, 2, framed).has_value());
+  ASSERT_EQ(framed.substr(0, 4), "head") << "appends";
+  const std::string_view body = std::string_view(framed).substr(4);
+  // Two frames: the first one ends before the data does.
+  const std::size_t first = ZSTD_findFrameCompressedSize(body.data(), body.size());
+  ASSERT_EQ(ZSTD_isError(first), 0U);
+  EXPECT_LT(first, body.size());
+  EXPECT_EQ(ZSTD_findFrameCompressedSize(body.data() + first, body.size() - first),
+            body.size() - first);
+  std::string back;
+  ASSERT_TRUE(Decompress(CompressionAlgo::kZstd, body, input.size(), back).has_value());
+  EXPECT_EQ(back, input);
+  // The same level: within a few percent of one frame.
+  const std::string single = MustCompress(kZstd3, input);
+  EXPECT_LT(body.size(), single.size() + single.size() / 20);
+}
+
+TEST(CompressInFramesTest, SmallInputsAndOtherAlgorithmsAreOneCompress) {
+  const std::string small = PageLike((kMinFrameSize * 2) - 1);
+  std::string out;
+  ASSERT_TRUE(CompressInFrames(kZstd3, small, 2, out).has_value());
+  EXPECT_EQ(out, MustCompress(kZstd3, small));
+  const std::string large = PageLike(kMinFrameSize * 2);
+  for (const Compression& c : {kNone, kLz4}) {
+    std::string framed;
+    ASSERT_TRUE(CompressInFrames(c, large, 2, framed).has_value());
+    EXPECT_EQ(framed, MustCompress(c, large));
+  }
+  std::string one_thread;
+  ASSERT_TRUE(CompressInFrames(kZstd3, large, 1, one_thread).has_value());
+  EXPECT_EQ(one_thread, MustCompress(kZstd3, large));
+}
+
+TEST(CompressInFramesTest, ADamagedSecondFrameIsCorrupt) {
+  const std::string input = PageLike(8U << 20);
+  std::string framed;
+  ASSERT_TRUE(CompressInFrames(kZstd3, input, 2, framed).has_value());
+  const std::size_t first = ZSTD_findFrameCompressedSize(framed.data(), framed.size());
+  ASSERT_LT(first, framed.size());
+  std::string back;
+  // Cut inside the second frame: truncated data is refused, not a short result.
+  EXPECT_EQ(Decompress(CompressionAlgo::kZstd,
+                       std::string_view(framed).substr(0, framed.size() - 7), input.size(), back)
+                .error()
+                .code(),
+            ErrorCode::kCorrupt);
+  // Only the first frame: too short.
+  EXPECT_EQ(Decompress(CompressionAlgo::kZstd, std::string_view(framed).substr(0, first),
+                       input.size(), back)
+                .error()
+                .code(),
+            ErrorCode::kCorrupt);
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 // drctl wal push (archive_command), synchronous and asynchronous (push-ahead).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "command/wal/spool.h"
 #include "command/wal/wal_commands.h"
 #include "common/atomic_file.h"
+#include "io/mapped_file.h"
 #include "postgres/wal_names.h"
 
 namespace drctl::command {
@@ -31,39 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One read into a buffer of the file's size: no stream buffers, no copies (a WAL segment is
-// 16 MiB, and every page of fresh memory costs a fault in a short-lived process).
-Result<std::string> ReadWholeFile(const fs::path& path) {
-  auto fail = [&](int err) {
-    return Fail(ErrorCode::kIo, "cannot read WAL file " + path.string() + ": " + std::strerror(err),
-                "archive_command must be given %p, the path PostgreSQL passes");
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return fail(err);
-  }
-  std::string content;
-  std::size_t got = 0;
-  int err = 0;
-  content.resize_and_overwrite(static_cast<std::size_t>(st.st_size), [&](char* p, std::size_t n) {
-    while (got < n) {
-      const ssize_t r = ::read(fd, p + got, n - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        err = r < 0 ? errno : 0;
-        break;
-      }
-      got += static_cast<std::size_t>(r);
-    }
-    return got;
-  });
-  ::close(fd);
-  if (err != 0) return fail(err);
-  return content;
+// The file mapped, not read: no copy out of the page cache and no fresh 16 MiB buffer (every
+// page of fresh memory costs a fault and a zeroing in a process that lives for one segment).
+Result<io::MappedFile> ReadWalFile(const fs::path& path) {
+  return io::MappedFile::Open(path, "archive_command must be given %p, the path PostgreSQL passes");
 }
 
 // The system identifier in a segment's first page (XLogLongPageHeaderData.xlp_sysid, offset 24).
@@ -106,7 +77,7 @@ struct PushOutcome {
 
 // Stores one WAL file in every target (durable there before returning).
 PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs::path& path,
-                     const Compression& compression) {
+                     const Compression& compression, std::size_t compress_threads) {
   PushOutcome outcome;
   outcome.name = path.filename().string();
   auto parsed = pg::ParseWalFileName(outcome.name);
@@ -114,14 +85,14 @@ PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs
     outcome.error = parsed.error();
     return outcome;
   }
-  auto content = ReadWholeFile(path);
+  auto content = ReadWalFile(path);
   if (!content) {
     outcome.error = content.error();
     return outcome;
   }
   const bool segment =
       parsed->kind == pg::WalFileKind::kSegment || parsed->kind == pg::WalFileKind::kPartial;
-  const auto sysid = segment ? SegmentSystemId(*content) : std::nullopt;
+  const auto sysid = segment ? SegmentSystemId(content->bytes()) : std::nullopt;
   for (auto& target : targets) {
     if (sysid) {
       std::lock_guard lock(target->mutex);
@@ -137,7 +108,7 @@ PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs
       }
     }
     auto pushed = catalog::PushWal(target->repo.storage(), target->repo.master(), outcome.name,
-                                   *content, compression);
+                                   content->bytes(), compression, compress_threads);
     if (!pushed) {
       outcome.error = pushed.error().WithContext("repo '" + target->config->name + "'");
       return outcome;
@@ -232,11 +203,14 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
   }
 
   std::vector<PushOutcome> outcomes(batch.size());
+  // One file: its compression spreads over the cores; a batch already keeps `jobs` threads busy.
+  const std::size_t compress_threads =
+      batch.size() == 1 ? std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
   {
     std::atomic<std::size_t> next{0};
     auto work = [&] {
       for (std::size_t i = next++; i < batch.size(); i = next++) {
-        outcomes[i] = PushFile(*targets, batch[i], config.backup.compression);
+        outcomes[i] = PushFile(*targets, batch[i], config.backup.compression, compress_threads);
         if (i > 0 && !outcomes[i].error) {
           // Durable in every repository: only now may a later call skip it.
           (void)WriteFileAtomically(*spool / (outcomes[i].name + ".ok"), FileIdentity(batch[i]));
