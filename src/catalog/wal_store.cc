@@ -57,10 +57,10 @@ std::string Seal(const MasterKey& master, std::string_view file_name, std::strin
   return out;
 }
 
-// The raw content of a stored object (either version), authenticated.
-Result<std::string> Open(const MasterKey& master, std::string_view file_name,
-                         std::string_view object, const std::string& key,
-                         const std::string& where) {
+// The raw content of a stored object (either version), authenticated, into `content` (whose
+// capacity is reused: a prefetcher decompresses segment after segment into one buffer).
+Status Open(const MasterKey& master, std::string_view file_name, std::string_view object,
+            const std::string& key, const std::string& where, std::string& content) {
   auto bad = [&](const std::string& why) {
     return Fail(ErrorCode::kCorrupt, "WAL object " + where + ": " + why,
                 "fetch it from another repository, or run drctl verify");
@@ -83,7 +83,7 @@ Result<std::string> Open(const MasterKey& master, std::string_view file_name,
   std::uint32_t size = 0;
   if (!r.U8(algo) || !r.U32(size)) return bad("no header");
   const std::string_view payload = std::string_view(*plain).substr(kHeader);
-  std::string content;
+  content.clear();
   if (algo == 0) {
     content.assign(payload);
   } else if (algo == 1 || algo == 2) {
@@ -94,7 +94,7 @@ Result<std::string> Open(const MasterKey& master, std::string_view file_name,
     return bad("unknown compression " + std::to_string(algo));
   }
   if (content.size() != size) return bad("wrong size");
-  return content;
+  return Ok();
 }
 
 }  // namespace
@@ -122,12 +122,12 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
   auto existing = storage.Read(key);
   if (existing) {
     // Taken: a retried push (same content, success without a write) or a conflict.
-    auto stored = Open(master, file_name, *existing, key, where);
-    if (!stored) {
+    std::string stored;
+    if (auto opened = Open(master, file_name, *existing, key, where, stored); !opened) {
       // A stored object we cannot read is damaged: never overwrite it blindly.
-      return std::unexpected(stored.error().WithContext("checking " + where));
+      return std::unexpected(opened.error().WithContext("checking " + where));
     }
-    if (*stored == content) return WalPushResult{true, 0};
+    if (stored == content) return WalPushResult{true, 0};
     return Fail(ErrorCode::kConflict,
                 "WAL file " + std::string(file_name) + " is already stored at " + where +
                     " with different content; it is not replaced",
@@ -149,12 +149,19 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
   return WalPushResult{false, object.size()};
 }
 
-Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
-                             std::string_view file_name) {
+Status FetchWal(storage::Storage& storage, const MasterKey& master, std::string_view file_name,
+                std::string& content) {
   const std::string key = WalObjectKey(file_name);
   auto object = storage.Read(key);
   if (!object) return std::unexpected(object.error());
-  return Open(master, file_name, *object, key, storage.Describe() + "/" + key);
+  return Open(master, file_name, *object, key, storage.Describe() + "/" + key, content);
+}
+
+Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
+                             std::string_view file_name) {
+  std::string content;
+  DRCTL_TRY(FetchWal(storage, master, file_name, content));
+  return content;
 }
 
 std::string SealWalObjectV1(const MasterKey& master, std::string_view file_name,

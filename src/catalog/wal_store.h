@@ -38,6 +38,11 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
 Result<std::string> FetchWal(storage::Storage& storage, const MasterKey& master,
                              std::string_view file_name);
 
+// As above, into `content` (replaced; its capacity is reused, so fetching segment after segment
+// into one string touches no fresh memory).
+Status FetchWal(storage::Storage& storage, const MasterKey& master, std::string_view file_name,
+                std::string& content);
+
 // A version 1 object (with the content id drctl wrote until version 2, uncompressed), as older
 // drctl versions stored it: for tests that prove such objects are still read and compared.
 std::string SealWalObjectV1(const MasterKey& master, std::string_view file_name,

@@ -51,10 +51,11 @@ class Fetcher {
     for (auto& source : sources_) Open(source);
   }
 
-  // The file from the first repository that has it (a segment falls back to "<name>.partial",
-  // padded with zeros to a whole segment). kNotFound when none has it; another error when one
-  // that might have it could not be read.
-  Result<std::pair<std::string, std::string>> Fetch(const std::string& name, bool segment) {
+  // The file from the first repository that has it, into `content` (its capacity reused), and
+  // that repository's name (a segment falls back to "<name>.partial", padded with zeros to a
+  // whole segment). kNotFound when none has it; another error when one that might have it could
+  // not be read.
+  Result<std::string> Fetch(const std::string& name, bool segment, std::string& content) {
     std::optional<Error> failure;
     for (auto& source : sources_) {
       Open(source);
@@ -62,22 +63,22 @@ class Fetcher {
         if (!failure) failure = source.open_error;
         continue;  // fall back to the next repository
       }
-      auto content = catalog::FetchWal(source.repo->storage(), source.repo->master(), name);
-      if (!content && content.error().code() == ErrorCode::kNotFound && segment) {
+      auto got = catalog::FetchWal(source.repo->storage(), source.repo->master(), name, content);
+      if (!got && got.error().code() == ErrorCode::kNotFound && segment) {
         // wal stream's upload of the current segment: what there is of it.
-        content =
-            catalog::FetchWal(source.repo->storage(), source.repo->master(), name + ".partial");
-        if (content && content->size() < pg::kDefaultWalSegmentSize) {
-          content->resize(pg::kDefaultWalSegmentSize, '\0');
+        got = catalog::FetchWal(source.repo->storage(), source.repo->master(), name + ".partial",
+                                content);
+        if (got && content.size() < pg::kDefaultWalSegmentSize) {
+          content.resize(pg::kDefaultWalSegmentSize, '\0');
         }
       }
-      if (!content) {
-        if (content.error().code() != ErrorCode::kNotFound && !failure) {
-          failure = content.error().WithContext("repo '" + source.config->name + "'");
+      if (!got) {
+        if (got.error().code() != ErrorCode::kNotFound && !failure) {
+          failure = got.error().WithContext("repo '" + source.config->name + "'");
         }
         continue;
       }
-      return std::pair{source.config->name, std::move(*content)};
+      return source.config->name;
     }
     if (failure) return std::unexpected(*failure);
     return Fail(ErrorCode::kNotFound, name + " is not in the archive");
@@ -109,18 +110,10 @@ std::optional<fs::path> PrefetchDir(const Config& config,
   return SpoolDir(config.wal, "get/" + io::ToHex(std::span<const std::uint8_t>(digest.data(), 8)));
 }
 
-// Moves a prefetched file to `destination` (durably), or copies it across filesystems.
+// Moves a prefetched file to `destination`, or copies it across filesystems. Not made durable
+// (no fsync of the directory): PostgreSQL reads it at once and fetches it again after a crash.
 Status Deliver(const fs::path& spooled, const fs::path& destination) {
-  if (::rename(spooled.c_str(), destination.c_str()) == 0) {
-    const int dir =
-        ::open(destination.parent_path().empty() ? "." : destination.parent_path().c_str(),
-               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-    return Ok();
-  }
+  if (::rename(spooled.c_str(), destination.c_str()) == 0) return Ok();
   std::ifstream in(spooled, std::ios::binary);
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -159,15 +152,16 @@ void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& afte
   std::atomic<bool> end_of_archive{false};
   fetcher.OpenAll();  // before the threads: Fetch then only reads the opened repositories
   auto work = [&] {
+    std::string content;  // one buffer per thread for all its segments: no fresh 16 MiB each
     for (std::size_t i = index++; i < wanted.size() && !end_of_archive; i = index++) {
       // Whole segments only: a partial one may still grow.
-      auto got = fetcher.Fetch(wanted[i], false);
+      auto got = fetcher.Fetch(wanted[i], false, content);
       if (!got) {
         if (got.error().code() == ErrorCode::kNotFound) end_of_archive = true;
         continue;
       }
       // A cache: complete or absent, never fsynced (it can be fetched again).
-      (void)WriteFileAtomically(dir / wanted[i], got->second, 0600, false);
+      (void)WriteFileAtomically(dir / wanted[i], content, 0600, false);
     }
   };
   std::vector<std::jthread> threads;
@@ -230,12 +224,13 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
     out.text = name + " from the prefetch spool\n";
     out.json = {{"ok", true}, {"file", name}, {"prefetched", true}};
   } else {
-    auto got = fetcher.Fetch(name, segment);
+    std::string content;
+    auto got = fetcher.Fetch(name, segment, content);
     if (!got) return std::unexpected(got.error());
     // Not fsynced: PostgreSQL reads it at once and fetches it again after a crash.
-    DRCTL_TRY(WriteFileAtomically(destination, got->second, 0600, false));
-    out.text = name + " from " + got->first + "\n";
-    out.json = {{"ok", true}, {"file", name}, {"repo", got->first}, {"bytes", got->second.size()}};
+    DRCTL_TRY(WriteFileAtomically(destination, content, 0600, false));
+    out.text = name + " from " + *got + "\n";
+    out.json = {{"ok", true}, {"file", name}, {"repo", *got}, {"bytes", content.size()}};
   }
   if (dir) {
     Prune(*dir, name);
