@@ -33,8 +33,15 @@ namespace fs = std::filesystem;
 
 // The file mapped, not read: no copy out of the page cache and no fresh 16 MiB buffer (every
 // page of fresh memory costs a fault and a zeroing in a process that lives for one segment).
+// A file that is not there is an I/O error here (exit 5), not the quiet "not found" of wal get:
+// PostgreSQL passes only files that exist, so the path is wrong.
 Result<io::MappedFile> ReadWalFile(const fs::path& path) {
-  return io::MappedFile::Open(path, "archive_command must be given %p, the path PostgreSQL passes");
+  auto mapped =
+      io::MappedFile::Open(path, "archive_command must be given %p, the path PostgreSQL passes");
+  if (!mapped && mapped.error().code() == ErrorCode::kNotFound) {
+    return Fail(ErrorCode::kIo, mapped.error().message(), mapped.error().hint());
+  }
+  return mapped;
 }
 
 // The system identifier in a segment's first page (XLogLongPageHeaderData.xlp_sysid, offset 24).
