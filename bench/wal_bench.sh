@@ -8,6 +8,9 @@
 #      PostgreSQL's archiver does it (one process per segment, in order, .ready -> .done), each
 #      tool into a fresh repository / stanza: sync, and async (drctl [wal] async, jobs = 2;
 #      pgBackRest archive-async, process-max=2). Limit: zstd -3 -T2 over the same segments.
+#      Repositories (REPOS): posix directories, and S3 on OpenStack Swift's s3api (the test
+#      harness's Swift, its proxy serving HTTPS with a self-signed certificate both tools verify;
+#      started by bench/swift_env.cc, a fresh prefix per tool, mode and iteration).
 #   B. Replay: a backup with each tool, a workload of ~REPLAY_SEGS segments archived by both (and
 #      cp'd aside), then each tool's backup restored and started with recovery to the end of the
 #      archive: drctl wal get with and without prefetch, pgBackRest archive-get async and sync,
@@ -23,6 +26,10 @@
 #   SCALE        pgbench scale of the database the replay part backs up (default 10)
 #   GEN_SCALE    pgbench -i scale of each round that generates the archiving segments (default 50)
 #   N            iterations (default 3)       PARTS  "archive replay" (default both)
+#   REPOS        repositories of the archiving part: "posix swift" (default), "posix", "swift"
+#                (the replay part uses posix repositories only)
+#   SWIFT_ENV    the drctl_swift_env binary (default: build it in SWIFT_BUILD_DIR, default
+#                build/bench-swift, configured with the release preset and DRCTL_INTEGRATION=ON)
 #   DRCTL        drctl binary to use (default: build it in BUILD_DIR, default build/release)
 #   RESULTS_DIR  keep times.tsv, counts.tsv, the tools' logs and table.md there
 #   KEEP=1       keep the temporary directory (servers are stopped all the same)
@@ -36,6 +43,7 @@ SCALE=${SCALE:-10}
 GEN_SCALE=${GEN_SCALE:-50}
 N=${N:-3}
 PARTS=${PARTS:-archive replay}
+REPOS=${REPOS:-posix swift}
 PGBIN=/usr/lib/postgresql/15/bin
 PY=/usr/bin/python3
 SEG_BYTES=$((16 * 1024 * 1024))
@@ -48,6 +56,11 @@ die() {
 }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs packages and runs PostgreSQL as postgres)"
+for r in $REPOS; do
+  [[ $r == posix || $r == swift ]] || die "REPOS: unknown repository kind '$r' (posix, swift)"
+done
+SWIFT=0 # the archiving part runs against Swift
+[[ " $PARTS " == *" archive "* && " $REPOS " == *" swift "* ]] && SWIFT=1
 
 # --- 1. tools -------------------------------------------------------------------------------
 missing=()
@@ -58,6 +71,13 @@ command -v zstd >/dev/null || missing+=(zstd)
 [[ -x /usr/bin/time ]] || missing+=(time)
 command -v jq >/dev/null || missing+=(jq)
 [[ -x $PY ]] || missing+=(python3)
+if ((SWIFT)); then
+  [[ -x /usr/bin/swift-proxy-server ]] || missing+=(swift swift-proxy swift-account swift-container swift-object)
+  [[ -x /usr/bin/memcached ]] || missing+=(memcached)
+  [[ -x /usr/bin/aws ]] || missing+=(awscli)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
+fi
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   apt-get update -qq
@@ -77,6 +97,20 @@ if [[ -z ${DRCTL:-} ]]; then
 fi
 [[ -x $DRCTL ]] || die "no drctl binary at $DRCTL"
 DRCTL=$(realpath "$DRCTL")
+# The Swift endpoint for the S3 runs: the integration harness's SwiftServer, which exists only
+# with DRCTL_INTEGRATION=ON (as for bench/s3_throughput.sh), in a build directory of its own.
+if ((SWIFT)) && [[ -z ${SWIFT_ENV:-} ]]; then
+  SWIFT_BUILD_DIR=${SWIFT_BUILD_DIR:-$ROOT/build/bench-swift}
+  [[ $SWIFT_BUILD_DIR == /* ]] || SWIFT_BUILD_DIR=$ROOT/$SWIFT_BUILD_DIR
+  log "building drctl_swift_env in $SWIFT_BUILD_DIR"
+  (cd "$ROOT" && cmake --preset release -B "$SWIFT_BUILD_DIR" -DDRCTL_INTEGRATION=ON >/dev/null)
+  cmake --build "$SWIFT_BUILD_DIR" --target drctl_swift_env >/dev/null
+  SWIFT_ENV=$SWIFT_BUILD_DIR/bench/drctl_swift_env
+fi
+if ((SWIFT)); then
+  [[ -x $SWIFT_ENV ]] || die "no drctl_swift_env binary at $SWIFT_ENV"
+  SWIFT_ENV=$(realpath "$SWIFT_ENV")
+fi
 
 # --- temp dir, cleanup ----------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/drctl-walbench-XXXXXX")
@@ -84,6 +118,10 @@ chmod 755 "$WORK"
 PGDATA=$WORK/pgdata
 PG_PIDS=()   # every postmaster this script started (the source cluster, the restored ones)
 PG_DIRS=()   # their data directories (a pid not read yet is taken from postmaster.pid)
+SWIFT_ENV_PID="" # drctl_swift_env (it stops Swift's processes by PID when it ends)
+# Its settings (read from its output once Swift is up) and the directory of the files for postgres.
+SWIFT_ENDPOINT="" SWIFT_HOST="" SWIFT_PORT="" SWIFT_REGION="" SWIFT_ACCESS_KEY=""
+SWIFT_SECRET_KEY="" SWIFT_CA_FILE="" SWIFT_BUCKET="" SWIFT_PIDS="" S3DIR=""
 
 stop_pg() { # pid
   local pid=$1 _
@@ -120,6 +158,21 @@ wait_strays() { # timeout in s; then SIGTERM them
   # shellcheck disable=SC2086
   kill -TERM $pids 2>/dev/null || true
 }
+# Ends drctl_swift_env: end-of-file on its stdin and SIGTERM (by PID); it stops Swift's servers
+# by PID. After 60 s, SIGKILL (the servers then die by their parent-death signal).
+stop_swift() {
+  local _
+  log "stopping Swift (drctl_swift_env pid $SWIFT_ENV_PID)"
+  [[ -n ${SWIFT_IN:-} ]] && { exec {SWIFT_IN}>&-; } 2>/dev/null
+  kill -TERM "$SWIFT_ENV_PID" 2>/dev/null
+  for _ in $(seq 1 600); do
+    kill -0 "$SWIFT_ENV_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$SWIFT_ENV_PID" 2>/dev/null
+  wait "$SWIFT_ENV_PID" 2>/dev/null
+  SWIFT_ENV_PID=""
+}
 cleanup() {
   local rc=$? i pid
   set +e
@@ -133,6 +186,7 @@ cleanup() {
     fi
   done
   wait_strays 5
+  [[ -n $SWIFT_ENV_PID ]] && stop_swift
   if [[ -n ${RESULTS_DIR:-} && -d $WORK/out ]]; then
     mkdir -p "$RESULTS_DIR" && cp -r "$WORK/out/." "$RESULTS_DIR/"
     [[ -f $WORK/tmp/pg.log ]] && cp "$WORK/tmp/pg.log" "$RESULTS_DIR/postgresql.log"
@@ -237,7 +291,43 @@ PASS=$(cat "$WORK/tmp/passphrase")
 chown postgres: "$WORK/tmp/passphrase"
 chmod 600 "$WORK/tmp/passphrase"
 
-# drctl config: drctl_conf FILE REPO_DIR SPOOL ASYNC PREFETCH
+# The [[repo]] of drctl's config, pgBackRest's repo1 options: REPO is a directory (posix) or
+# s3://BUCKET/PREFIX (on the Swift started below; credentials from files only postgres reads).
+drctl_repo() { # REPO
+  if [[ $1 == s3://* ]]; then
+    cat <<EOF
+url = "$1"
+endpoint = "$SWIFT_ENDPOINT"
+region = "$SWIFT_REGION"
+path_style = true
+ca_file = "$S3DIR/ca.pem"
+access_key_id_file = "$S3DIR/access_key"
+secret_access_key_file = "$S3DIR/secret_key"
+EOF
+  else
+    echo "url = \"file://$1\""
+  fi
+}
+pgbr_repo() { # REPO
+  if [[ $1 == s3://* ]]; then
+    local rest=${1#s3://}
+    cat <<EOF
+repo1-type=s3
+repo1-s3-endpoint=$SWIFT_HOST
+repo1-storage-port=$SWIFT_PORT
+repo1-s3-bucket=${rest%%/*}
+repo1-s3-region=$SWIFT_REGION
+repo1-s3-uri-style=path
+repo1-s3-key=$SWIFT_ACCESS_KEY
+repo1-s3-key-secret=$SWIFT_SECRET_KEY
+repo1-storage-ca-file=$S3DIR/ca.pem
+repo1-path=/${rest#*/}
+EOF
+  else
+    echo "repo1-path=$1"
+  fi
+}
+# drctl config: drctl_conf FILE REPO SPOOL ASYNC PREFETCH (REPO: a directory or s3://BUCKET/PREFIX)
 drctl_conf() {
   cat >"$1" <<EOF
 [postgres]
@@ -247,7 +337,7 @@ bindir = "$PGBIN"
 
 [[repo]]
 name = "bench"
-url = "file://$2"
+$(drctl_repo "$2")
 
 [encryption]
 enabled = true
@@ -265,11 +355,11 @@ prefetch = $5
 EOF
   chmod 644 "$1"
 }
-# pgBackRest config: pgbr_conf FILE REPO_DIR SPOOL ASYNC(y/n)
+# pgBackRest config: pgbr_conf FILE REPO SPOOL ASYNC(y/n) (REPO: a directory or s3://BUCKET/PREFIX)
 pgbr_conf() {
   cat >"$1" <<EOF
 [global]
-repo1-path=$2
+$(pgbr_repo "$2")
 repo1-cipher-type=aes-256-cbc
 repo1-cipher-pass=$PASS
 repo1-retention-full=999
@@ -331,6 +421,17 @@ EOF
 chmod 755 "$WORK/bin/archiver.sh"
 
 if [[ " $PARTS " == *" archive "* ]]; then
+  if ((SWIFT)); then
+    # Swift with TLS on its proxy, and one bucket; started now, it comes up while the segments are
+    # generated. drctl_swift_env prints one line of settings and runs until its stdin ends (or
+    # SIGTERM): stop_swift, from the EXIT trap.
+    log "starting Swift (TLS) with $SWIFT_ENV"
+    coproc SWIFTENV { exec "$SWIFT_ENV" --tls --bucket walbench 2>>"$WORK/out/swift-env.log"; }
+    # shellcheck disable=SC2153 # set by coproc
+    SWIFT_ENV_PID=$SWIFTENV_PID
+    SWIFT_IN=${SWIFTENV[1]}
+    SWIFT_OUT=${SWIFTENV[0]}
+  fi
   # Real segments: pgbench -i (COPY, index builds) and pgbench updates, each segment copied out of
   # pg_wal by archive_command = cp before it is recycled. The first 2 (initdb) are skipped.
   log "generating $SEGS WAL segments (pgbench -i -s $GEN_SCALE rounds + pgbench updates)"
@@ -345,6 +446,58 @@ if [[ " $PARTS " == *" archive "* ]]; then
   record_count setup segments count "$(wc -l <"$SEG_LIST")"
   record_count setup segments zstd3_bytes "$(cd "$WORK/segs" && xargs -a "$SEG_LIST" cat | zstd -3 -T2 -q -c | wc -c)"
   log "segments $(head -1 "$SEG_LIST") .. $(tail -1 "$SEG_LIST")"
+  NSEG=$(wc -l <"$SEG_LIST")
+
+  if ((SWIFT)); then
+    settings=""
+    read -r -t 600 settings <&"$SWIFT_OUT" || true
+    [[ $settings == SWIFT_ENDPOINT=https://* ]] || {
+      tail -n 30 "$WORK/out/swift-env.log" >&9
+      die "drctl_swift_env gave no settings (its log: $WORK/out/swift-env.log)"
+    }
+    for word in $settings; do # KEY=VALUE words, no spaces in the values
+      case ${word%%=*} in
+        SWIFT_ENDPOINT | SWIFT_HOST | SWIFT_PORT | SWIFT_TLS | SWIFT_REGION | SWIFT_ACCESS_KEY | \
+          SWIFT_SECRET_KEY | SWIFT_CA_FILE | SWIFT_BUCKET | SWIFT_PIDS)
+          printf -v "${word%%=*}" '%s' "${word#*=}"
+          ;;
+        *) die "drctl_swift_env: unexpected output '${word%%=*}'" ;;
+      esac
+    done
+    log "Swift at $SWIFT_ENDPOINT, bucket $SWIFT_BUCKET (pids $SWIFT_PIDS)"
+    # What both tools read as postgres: the CA (the proxy's self-signed certificate), drctl's
+    # credential files. pgBackRest's key and secret are in its config (mode 600, postgres).
+    S3DIR=$WORK/s3
+    install -d -m 755 -o postgres -g postgres "$S3DIR"
+    install -m 644 -o postgres -g postgres "$SWIFT_CA_FILE" "$S3DIR/ca.pem"
+    (umask 077 && printf '%s\n' "$SWIFT_ACCESS_KEY" >"$S3DIR/access_key" &&
+      printf '%s\n' "$SWIFT_SECRET_KEY" >"$S3DIR/secret_key")
+    chown postgres: "$S3DIR/access_key" "$S3DIR/secret_key"
+  fi
+  # awscli on the Swift endpoint as root (credentials and CA through the environment).
+  s3_aws() {
+    AWS_ACCESS_KEY_ID=$SWIFT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SWIFT_SECRET_KEY \
+      AWS_CA_BUNDLE=$S3DIR/ca.pem AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+      AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" \
+      /usr/bin/aws --endpoint-url "$SWIFT_ENDPOINT" --region "$SWIFT_REGION" "$@"
+  }
+  # After a run on Swift: what is stored under the run's prefix (objects, bytes, and the objects
+  # whose key names one of the segments: at least as many as were pushed, or the run is void),
+  # then the prefix is emptied (untimed) so that Swift's disk use stays that of one run.
+  s3_account() { # op tool prefix
+    local listing wal objects bytes
+    listing=$(s3_aws s3 ls "s3://$SWIFT_BUCKET/$3/" --recursive --summarize) ||
+      die "$2 $1: cannot list s3://$SWIFT_BUCKET/$3/"
+    objects=$(awk '/Total Objects:/ {print $3}' <<<"$listing")
+    bytes=$(awk '/Total Size:/ {print $3}' <<<"$listing")
+    wal=$(grep -cE '[0-9A-F]{24}' <<<"$listing" || true)
+    record_count "$1" "$2" repo_bytes "$bytes"
+    record_count "$1" "$2" s3_objects "$objects"
+    record_count "$1" "$2" s3_wal_objects "$wal"
+    log "  $1 $2: s3://$SWIFT_BUCKET/$3/ holds $objects objects ($wal named after a segment), $bytes bytes"
+    ((wal >= NSEG)) || die "$2 $1: only $wal of $NSEG segments are in s3://$SWIFT_BUCKET/$3/"
+    s3_aws s3 rm "s3://$SWIFT_BUCKET/$3/" --recursive --quiet || die "cannot empty s3://$SWIFT_BUCKET/$3/"
+  }
 
   # A fake data directory for one run: pg_wal with hard links to the segments, all marked ready,
   # and a copy of the source's global/pg_control (pgBackRest reads the system identifier from
@@ -362,32 +515,61 @@ if [[ " $PARTS " == *" archive "* ]]; then
     left=$(find "$1/pg_wal/archive_status" -name '*.ready' | wc -l)
     ((left == 0)) || die "$2 $3: $left segments not archived"
   }
-  arch_drctl() { # mode (sync|async)
-    local d=$WORK/a/drctl-$ITER-$1 async=false
+  # One archiving run: arch_drctl / arch_pgbr MODE (sync|async) REPO (posix|swift). Posix: a
+  # repository directory in the run's directory, op push_MODE. Swift: s3://walbench/TOOL-ITER-MODE
+  # (a fresh prefix), op push_MODE_swift.
+  arch_drctl() {
+    local d=$WORK/a/drctl-$ITER-$1-$2 async=false op=push_$1 repo prefix=drctl-$ITER-$1
     [[ $1 == async ]] && async=true
+    [[ $2 == swift ]] && op=push_${1}_swift
     fake_pg_wal "$d"
     as_pg mkdir -p "$d/repo" "$d/spool"
-    drctl_conf "$d/drctl.toml" "$d/repo" "$d/spool" "$async" 0
+    repo=$d/repo
+    [[ $2 == swift ]] && repo=s3://$SWIFT_BUCKET/$prefix
+    drctl_conf "$d/drctl.toml" "$repo" "$d/spool" "$async" 0
     as_pg "$WORK/bin/drctl" --config "$d/drctl.toml" repo init >/dev/null
-    timed "push_$1" drctl "$WORK/bin/archiver.sh" "$d/pg_wal" \
+    timed "$op" drctl "$WORK/bin/archiver.sh" "$d/pg_wal" \
       "$WORK/bin/drctl --config $d/drctl.toml wal push %p"
     check_done "$d" drctl "$1"
-    record_count "push_$1" drctl repo_bytes "$(du -sb "$d/repo" | cut -f1)"
-    record_count "push_$1" drctl stored_ahead "$(grep -c 'was stored ahead' "$WORK/tmp/last.out" || true)"
+    record_count "$op" drctl stored_ahead "$(grep -c 'was stored ahead' "$WORK/tmp/last.out" || true)"
+    if [[ $2 == swift ]]; then
+      wait_strays 60
+      local info=$WORK/out/$op-drctl-$ITER.info.json n
+      as_pg "$WORK/bin/drctl" --config "$d/drctl.toml" --output json info >"$info" 2>&1 ||
+        die "drctl info on $repo failed (see $info)"
+      n=$(jq '[.repos[0].wal.timelines[].ranges[].segments] | add // 0' "$info")
+      ((n == NSEG)) || die "drctl $1: drctl info counts $n segments in $repo, not $NSEG"
+      s3_account "$op" drctl "$prefix"
+    else
+      record_count "$op" drctl repo_bytes "$(du -sb "$d/repo" | cut -f1)"
+    fi
     rm -rf "$d"
   }
-  arch_pgbr() { # mode (sync|async)
-    local d=$WORK/a/pgbr-$ITER-$1 async=n
+  arch_pgbr() {
+    local d=$WORK/a/pgbr-$ITER-$1-$2 async=n op=push_$1 repo prefix=pgbr-$ITER-$1
     [[ $1 == async ]] && async=y
+    [[ $2 == swift ]] && op=push_${1}_swift
     fake_pg_wal "$d"
     as_pg mkdir -p "$d/repo" "$d/spool"
-    pgbr_conf "$d/pgbackrest.conf" "$d/repo" "$d/spool" "$async"
+    repo=$d/repo
+    [[ $2 == swift ]] && repo=s3://$SWIFT_BUCKET/$prefix
+    pgbr_conf "$d/pgbackrest.conf" "$repo" "$d/spool" "$async"
     as_pg pgbackrest "--config=$d/pgbackrest.conf" --stanza=bench stanza-create >/dev/null
-    timed "push_$1" pgbackrest "$WORK/bin/archiver.sh" "$d/pg_wal" \
+    timed "$op" pgbackrest "$WORK/bin/archiver.sh" "$d/pg_wal" \
       "pgbackrest --config=$d/pgbackrest.conf --stanza=bench --pg1-path=$d archive-push %p"
     check_done "$d" pgbackrest "$1"
     wait_strays 60
-    record_count "push_$1" pgbackrest repo_bytes "$(du -sb "$d/repo" | cut -f1)"
+    if [[ $2 == swift ]]; then
+      local info=$WORK/out/$op-pgbackrest-$ITER.info.json range
+      as_pg pgbackrest "--config=$d/pgbackrest.conf" --stanza=bench --output=json info >"$info" 2>&1 ||
+        die "pgbackrest info on $repo failed (see $info)"
+      range=$(jq -r '.[0].archive[0] | "\(.min) \(.max)"' "$info")
+      [[ $range == "$(head -1 "$SEG_LIST") $(tail -1 "$SEG_LIST")" ]] ||
+        die "pgbackrest $1: pgbackrest info shows the archive $range in $repo"
+      s3_account "$op" pgbackrest "$prefix"
+    else
+      record_count "$op" pgbackrest repo_bytes "$(du -sb "$d/repo" | cut -f1)"
+    fi
     rm -rf "$d"
   }
   arch_limits() {
@@ -416,9 +598,11 @@ if [[ " $PARTS " == *" archive "* ]]; then
   }
 
   for ITER in $(seq 1 "$N"); do
-    log "archiving, iteration $ITER of $N ($SEGS segments per run)"
-    alternate "arch_drctl sync" "arch_pgbr sync"
-    alternate "arch_drctl async" "arch_pgbr async"
+    log "archiving, iteration $ITER of $N ($SEGS segments per run; repositories: $REPOS)"
+    for repo_kind in $REPOS; do
+      alternate "arch_drctl sync $repo_kind" "arch_pgbr sync $repo_kind"
+      alternate "arch_drctl async $repo_kind" "arch_pgbr async $repo_kind"
+    done
     arch_limits
   done
   ITER=0
@@ -546,7 +730,7 @@ fi
 # --- the tables -----------------------------------------------------------------------------
 {
   echo "# drctl $("$WORK/bin/drctl" --version 2>/dev/null | awk '{print $2}') vs $(pgbackrest version), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
-  echo "# SEGS=$SEGS REPLAY_SEGS=$REPLAY_SEGS SCALE=$SCALE N=$N PARTS='$PARTS'; $(nproc) cores; $(date -u +%FT%TZ)"
+  echo "# SEGS=$SEGS REPLAY_SEGS=$REPLAY_SEGS SCALE=$SCALE N=$N PARTS='$PARTS' REPOS='$REPOS'; $(nproc) cores; $(date -u +%FT%TZ)"
   $PY - "$RESULTS" "$COUNTS" <<'PYEOF'
 import csv, statistics, sys
 from collections import defaultdict
@@ -592,8 +776,12 @@ if nseg:
           "drctl CPU s | pgBackRest CPU s | drctl stored MB | pgBackRest stored MB |")
     print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for label, op in [("sync (drctl wal push / archive-push)", "push_sync"),
-                      ("async (drctl async, jobs 2 / archive-async, process-max 2)", "push_async")]:
+                      ("async (drctl async, jobs 2 / archive-async, process-max 2)", "push_async"),
+                      ("sync, Swift (S3 over TLS)", "push_sync_swift"),
+                      ("async, Swift (S3 over TLS)", "push_async_swift")]:
         d, p = t(op, "drctl"), t(op, "pgbackrest")
+        if not d and not p:
+            continue
         rate = lambda x: "" if not x else f"{nseg / med(x):.1f}"
         mb = lambda x: "" if not x else f"{med(x) / 1e6:.1f}"
         print(f"| {label} | {s(med(d))} | {s(med(p))} | {rate(d)} | {rate(p)} "
@@ -677,7 +865,9 @@ if t("replay_prefetch", "drctl") or t("replay_async", "pgbackrest"):
 print()
 print("Targets (issue 5), medians of per-iteration ratios:")
 for label, op, goal in [("archiving sync >= 1.5x pgBackRest", "push_sync", 1.5),
-                        ("archiving async >= 1.5x pgBackRest", "push_async", 1.5)]:
+                        ("archiving async >= 1.5x pgBackRest", "push_async", 1.5),
+                        ("archiving sync to Swift >= 1.5x pgBackRest", "push_sync_swift", 1.5),
+                        ("archiving async to Swift >= 1.5x pgBackRest", "push_async_swift", 1.5)]:
     r = mr(t(op, "pgbackrest"), t(op, "drctl"))
     print(f"- {verdict(None if r is None else r >= goal)}: {label}: {s(r)}x")
 r = mr(t("replay_async", "pgbackrest"), t("replay_prefetch", "drctl"))

@@ -125,9 +125,15 @@ std::string CurrentUser() {
 }  // namespace
 
 Result<SwiftServer> SwiftServer::Start(std::chrono::seconds timeout) {
+  return Start(Options{.tls = false, .timeout = timeout});
+}
+
+Result<SwiftServer> SwiftServer::Start(const Options& options) {
+  const auto timeout = options.timeout;
   auto dir = TempDir::Create("drctl-swift-");
   if (!dir) return std::unexpected(dir.error());
   SwiftServer server(std::move(*dir));
+  server.tls_ = options.tls;
   std::array<int, 5> ports{};
   for (auto& p : ports) {
     auto port = FreeLoopbackPort();
@@ -141,6 +147,7 @@ Result<SwiftServer> SwiftServer::Start(std::chrono::seconds timeout) {
   std::filesystem::create_directories(d / "devices" / "sdb1", ec);
   std::filesystem::create_directories(d / "etc", ec);
   std::filesystem::create_directories(d / "log", ec);
+  if (server.tls_) DRCTL_TRY(server.MakeCertificate());
   DRCTL_TRY(server.WriteConfigs(memcached, account, container, object));
   DRCTL_TRY(server.BuildRings(account, container, object));
 
@@ -170,9 +177,9 @@ Result<SwiftServer> SwiftServer::Start(std::chrono::seconds timeout) {
       return Fail(ErrorCode::kUnavailable, "a Swift process exited during start-up:" + logs,
                   "run scripts/install-deps.sh; logs are in " + (d / "log").string());
     }
-    if (PortAccepts(account) && PortAccepts(container) && PortAccepts(object)) {
-      auto r = RunCommand({"curl", "-sf", "-m", "2", health}, std::chrono::seconds(5));
-      if (r && r->exit_status == 0 && r->out == "OK") return server;
+    if (PortAccepts(account) && PortAccepts(container) && PortAccepts(object) &&
+        server.ProxyAnswers()) {
+      return server;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return Fail(
@@ -194,13 +201,51 @@ Status SwiftServer::WriteConfigs(int memcached, int account, int container, int 
         kServerConf,
         {{"dir", d.string()}, {"port", std::to_string(port)}, {"user", user}, {"kind", kind}});
   }
+  std::string proxy = Fill(kProxyConf, {{"dir", d.string()},
+                                        {"port", std::to_string(proxy_port_)},
+                                        {"user", user},
+                                        {"memcached", std::to_string(memcached)}});
+  if (tls_) {  // in [DEFAULT], which comes first: swift.common.wsgi wraps the listening socket
+    const std::string first = "[DEFAULT]\n";
+    proxy.insert(first.size(), "cert_file = " + (d / "etc" / "proxy.crt").string() +
+                                   "\nkey_file = " + (d / "etc" / "proxy.key").string() + "\n");
+  }
   std::ofstream out(d / "etc" / "proxy-server.conf");
-  out << Fill(kProxyConf, {{"dir", d.string()},
-                           {"port", std::to_string(proxy_port_)},
-                           {"user", user},
-                           {"memcached", std::to_string(memcached)}});
+  out << proxy;
   if (!out) return Fail(ErrorCode::kIo, "cannot write Swift configs in " + d.string());
   return Ok();
+}
+
+// A self-signed certificate for 127.0.0.1 (its own CA), P-256, valid for 30 days. 127.0.0.1 is
+// an IP alternative name (curl, awscli) and a DNS one too: pgBackRest 2.45 compares the host with
+// the DNS names only (and with the common name only when there are no alternative names).
+Status SwiftServer::MakeCertificate() {
+  const auto& d = dir_.path();
+  auto r =
+      RunCommand({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30", "-subj", "/CN=127.0.0.1",
+                  "-addext", "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost", "-keyout",
+                  (d / "etc" / "proxy.key").string(), "-out", (d / "etc" / "proxy.crt").string()},
+                 std::chrono::seconds(60));
+  if (!r) return std::unexpected(r.error().WithContext("running openssl"));
+  if (r->exit_status != 0) {
+    return Fail(ErrorCode::kCommandFailed,
+                "openssl req (the proxy's certificate) failed: " + r->err, "install openssl");
+  }
+  return Ok();
+}
+
+std::string SwiftServer::ca_file() const {
+  return tls_ ? (dir_.path() / "etc" / "proxy.crt").string() : std::string();
+}
+
+// GET /healthcheck answers "OK" (over TLS, verified against the proxy's own certificate).
+bool SwiftServer::ProxyAnswers() {
+  std::vector<std::string> argv = {"curl", "-sf", "-m", "2"};
+  if (tls_) argv.insert(argv.end(), {"--cacert", ca_file()});
+  argv.push_back(endpoint() + "/healthcheck");
+  auto r = RunCommand(argv, std::chrono::seconds(5));
+  return r && r->exit_status == 0 && r->out == "OK";
 }
 
 Status SwiftServer::BuildRings(int account, int container, int object) {
@@ -279,9 +324,7 @@ Status SwiftServer::StartProxy(std::chrono::seconds timeout) {
                                           (d / "etc" / "proxy-server.conf").string(), "-v"}));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto r = RunCommand({"curl", "-sf", "-m", "2", endpoint() + "/healthcheck"},
-                        std::chrono::seconds(5));
-    if (r && r->exit_status == 0 && r->out == "OK") return Ok();
+    if (ProxyAnswers()) return Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   return Fail(ErrorCode::kTimeout, "the Swift proxy did not answer again on " + endpoint());
@@ -292,7 +335,8 @@ SwiftServer::~SwiftServer() {
 }
 
 Result<CommandResult> RunAwsCli(const std::string& endpoint, const std::string& access_key,
-                                const std::string& secret_key, std::vector<std::string> args) {
+                                const std::string& secret_key, std::vector<std::string> args,
+                                const std::string& ca_file) {
   SpawnOptions o;
   o.argv = {"/usr/bin/aws", "--endpoint-url", endpoint, "--region", "us-east-1"};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
@@ -303,6 +347,7 @@ Result<CommandResult> RunAwsCli(const std::string& endpoint, const std::string& 
            "AWS_EC2_METADATA_DISABLED=true",
            "AWS_PAGER=",
            "AWS_MAX_ATTEMPTS=1"};
+  if (!ca_file.empty()) o.env.push_back("AWS_CA_BUNDLE=" + ca_file);
   return RunCommand(o, std::chrono::seconds(120));
 }
 
@@ -311,7 +356,7 @@ Result<std::string> S3RepoWithCredentialFiles(const SwiftServer& swift, const st
                                               const std::filesystem::path& dir,
                                               const std::string& owner) {
   auto made = RunAwsCli(swift.endpoint(), SwiftServer::kAccessKey, SwiftServer::kSecretKey,
-                        {"s3api", "create-bucket", "--bucket", bucket});
+                        {"s3api", "create-bucket", "--bucket", bucket}, swift.ca_file());
   if (!made) return std::unexpected(made.error());
   if (made->exit_status != 0 && made->err.find("BucketAlreadyOwnedByYou") == std::string::npos) {
     return Fail(ErrorCode::kInternal, "create-bucket " + bucket + ": " + made->err);
@@ -322,9 +367,12 @@ Result<std::string> S3RepoWithCredentialFiles(const SwiftServer& swift, const st
   std::ofstream(secret) << SwiftServer::kSecretKey << "\n";
   DRCTL_TRY(ChownToUser(key, owner));
   DRCTL_TRY(ChownToUser(secret, owner));
-  return "[[repo]]\nname = \"" + name + "\"\nurl = \"s3://" + bucket + "/" + prefix +
-         "\"\nendpoint = \"" + swift.endpoint() + "\"\npath_style = true\naccess_key_id_file = \"" +
-         key.string() + "\"\nsecret_access_key_file = \"" + secret.string() + "\"\n";
+  std::string repo = "[[repo]]\nname = \"" + name + "\"\nurl = \"s3://" + bucket + "/" + prefix +
+                     "\"\nendpoint = \"" + swift.endpoint() +
+                     "\"\npath_style = true\naccess_key_id_file = \"" + key.string() +
+                     "\"\nsecret_access_key_file = \"" + secret.string() + "\"\n";
+  if (swift.tls()) repo += "ca_file = \"" + swift.ca_file() + "\"\n";
+  return repo;
 }
 
 }  // namespace drctl::testing
