@@ -15,6 +15,7 @@
 
 #include "catalog/json_fields.h"
 #include "common/process.h"
+#include "storage/curl_library.h"
 
 namespace drctl::daemon {
 namespace {
@@ -165,8 +166,11 @@ Status AlertNotifier::DeliverTo(std::string_view channel, const AlertEvent& even
 }
 
 Status AlertNotifier::PostWebhook(const std::string& body) const {
-  CurlGlobalInit();
   const std::string shown = RedactUrl(config_.webhook);
+  if (auto curl = storage::LoadCurl(); !curl) {
+    return std::unexpected(curl.error().WithContext("webhook " + shown));
+  }
+  CurlGlobalInit();
   const std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
   if (!curl) return Fail(ErrorCode::kInternal, "webhook " + shown + ": curl_easy_init failed");
   curl_slist* list = nullptr;

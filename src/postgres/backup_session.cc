@@ -8,6 +8,8 @@
 #include <ctime>
 #include <memory>
 
+#include "postgres/pq_library.h"
+
 namespace drctl::pg {
 namespace {
 
@@ -60,6 +62,8 @@ Result<TimelineId> LabelTimeline(const std::string& label) {
 }  // namespace
 
 std::string ConninfoForDatabase(const std::string& conninfo, const std::string& database) {
+  // Without libpq, Connection::Open reports why.
+  if (!LoadPq()) return conninfo + " dbname=" + ConninfoValue(database);
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &err);
   if (options == nullptr) {

@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "postgres/pq_library.h"
+
 namespace drctl::pg {
 namespace {
 
@@ -24,6 +26,10 @@ std::string MaskConninfo(const std::string& conninfo) {
 }
 
 Result<Connection> Connection::Open(const std::string& conninfo, std::chrono::seconds timeout) {
+  if (auto pq = LoadPq(); !pq) {
+    return std::unexpected(
+        pq.error().WithContext("cannot connect to PostgreSQL (" + MaskConninfo(conninfo) + ")"));
+  }
   const std::string full = conninfo + " connect_timeout=" + std::to_string(timeout.count());
   pg_conn* raw = PQconnectdb(full.c_str());
   Connection conn(raw);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "postgres/connection.h"
+#include "postgres/pq_library.h"
 
 namespace drctl::pg {
 namespace {
@@ -170,6 +171,9 @@ ReplicationConnection::~ReplicationConnection() = default;
 Result<ReplicationConnection> ReplicationConnection::Open(const std::string& conninfo,
                                                           const std::string& application_name,
                                                           std::chrono::seconds timeout) {
+  if (auto pq = LoadPq(); !pq) {
+    return std::unexpected(pq.error().WithContext("cannot connect to PostgreSQL for replication"));
+  }
   const std::string connect_timeout = std::to_string(timeout.count());
   // Defaults first, then the operator's conninfo (expanded from "dbname"), then what streaming
   // needs: later keywords win.

@@ -52,7 +52,8 @@ struct HttpResponse {
 class HttpClient {
  public:
   // `ca_file`: PEM bundle to verify the server with instead of the system's ("": system).
-  // Certificate and host name verification are always on.
+  // Certificate and host name verification are always on. LoadCurl() (storage/curl_library.h)
+  // must have succeeded first; S3Storage::Open sees to it.
   HttpClient(std::string ca_file, HttpTimeouts timeouts);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;

@@ -11,6 +11,7 @@
 
 #include "common/markup.h"
 #include "common/secret.h"
+#include "storage/curl_library.h"
 #include "storage/s3/list_xml.h"
 
 namespace drctl::storage::s3 {
@@ -295,6 +296,12 @@ Result<std::unique_ptr<S3Storage>> S3Storage::Open(S3Options options) {
   DRCTL_TRY(ValidateOptions(options));
   auto endpoint = ParseEndpoint(options.endpoint);
   if (!endpoint) return std::unexpected(endpoint.error());
+  // The first S3 storage of the process loads libcurl (HttpClient needs it).
+  if (auto curl = LoadCurl(); !curl) {
+    const std::string_view prefix = StripSlashes(options.prefix);
+    return std::unexpected(curl.error().WithContext(
+        "s3://" + options.bucket + (prefix.empty() ? "" : "/" + std::string(prefix))));
+  }
   S3ClientConfig client{
       .scheme = std::move(endpoint->scheme),
       .authority = std::move(endpoint->authority),
