@@ -105,7 +105,8 @@ std::string WalObjectKey(std::string_view file_name) {
 
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const Compression& compression, std::size_t compress_threads) {
+                              const Compression& compression, std::size_t compress_threads,
+                              bool retried) {
   if (content.size() > UINT32_MAX) {
     return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
   }
@@ -119,34 +120,31 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
     DRCTL_TRY(storage.Write(key, object, {.durable = true}));
     return WalPushResult{false, object.size()};
   }
-  auto existing = storage.Read(key);
-  if (existing) {
-    // Taken: a retried push (same content, success without a write) or a conflict.
-    std::string stored;
-    if (auto opened = Open(master, file_name, *existing, key, where, stored); !opened) {
-      // A stored object we cannot read is damaged: never overwrite it blindly.
-      return std::unexpected(opened.error().WithContext("checking " + where));
-    }
-    if (stored == content) return WalPushResult{true, 0};
-    return Fail(ErrorCode::kConflict,
-                "WAL file " + std::string(file_name) + " is already stored at " + where +
-                    " with different content; it is not replaced",
-                "two clusters (or a restored copy) archive into one repository, or pg_wal was "
-                "damaged; investigate before archiving goes on");
-  }
-  if (existing.error().code() != ErrorCode::kNotFound) {
-    return std::unexpected(existing.error().WithContext("checking " + where));
-  }
+  // Written only where the name is free (posix: an atomic link; S3: a HEAD just before the
+  // PUT): the usual case costs no read. A taken name is read and compared (a retried push).
   const std::string object = Seal(master, file_name, content, compression, compress_threads, key);
   auto written = storage.Write(key, object, {.durable = true, .if_absent = true});
-  if (!written) {
-    if (written.error().code() == ErrorCode::kConflict) {
-      // Someone stored it between our look and our write: compare again.
-      return PushWal(storage, master, file_name, content, compression, compress_threads);
+  if (written) return WalPushResult{false, object.size()};
+  if (written.error().code() != ErrorCode::kConflict) return std::unexpected(written.error());
+  auto existing = storage.Read(key);
+  if (!existing) {
+    if (existing.error().code() == ErrorCode::kNotFound && !retried) {
+      // Deleted between the write and the read (expire of a lost race): try once more.
+      return PushWal(storage, master, file_name, content, compression, compress_threads, true);
     }
-    return std::unexpected(written.error());
+    return std::unexpected(existing.error().WithContext("checking " + where));
   }
-  return WalPushResult{false, object.size()};
+  std::string stored;
+  if (auto opened = Open(master, file_name, *existing, key, where, stored); !opened) {
+    // A stored object we cannot read is damaged: never overwrite it blindly.
+    return std::unexpected(opened.error().WithContext("checking " + where));
+  }
+  if (stored == content) return WalPushResult{true, 0};
+  return Fail(ErrorCode::kConflict,
+              "WAL file " + std::string(file_name) + " is already stored at " + where +
+                  " with different content; it is not replaced",
+              "two clusters (or a restored copy) archive into one repository, or pg_wal was "
+              "damaged; investigate before archiving goes on");
 }
 
 Status FetchWal(storage::Storage& storage, const MasterKey& master, std::string_view file_name,

@@ -28,10 +28,11 @@ struct WalPushResult {
 };
 
 // Stores `content` as WAL file `file_name` (durable before returning), compressing a segment on
-// up to `compress_threads` threads (io::CompressInFrames).
+// up to `compress_threads` threads (io::CompressInFrames). `retried` is for its own use.
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const Compression& compression, std::size_t compress_threads = 1);
+                              const Compression& compression, std::size_t compress_threads = 1,
+                              bool retried = false);
 
 // Fetches and verifies WAL file `file_name`: kNotFound if absent (end of archive), kCorrupt if
 // damaged.

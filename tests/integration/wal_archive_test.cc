@@ -145,6 +145,16 @@ TEST_F(WalArchive, PostgresArchivesThroughDrctlAndGetsItBack) {
   auto foreign = Drctl({"wal", "push", (forged_dir / next).string()});
   EXPECT_EQ(foreign.exit_status, InfoFor(ErrorCode::kConflict).exit_code) << foreign.err;
   EXPECT_NE(foreign.err.find("archives another cluster"), std::string::npos) << foreign.err;
+  // The spool remembers the cluster the repository archives (wal/cluster.json is read once, not
+  // once per segment); that record did not let the other cluster's segment through (above).
+  std::uint64_t sysid = 0;
+  std::memcpy(&sysid, original.data() + 24, sizeof(sysid));
+  int records = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root_ / "spool" / "cluster")) {
+    ++records;
+    EXPECT_EQ(ReadAll(entry.path()), std::to_string(sysid)) << entry.path();
+  }
+  EXPECT_EQ(records, 1);
 }
 
 TEST_F(WalArchive, MissingFileIsAQuietExitFour) {

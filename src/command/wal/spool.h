@@ -3,6 +3,8 @@
 //   get/      segments wal get fetched ahead (prefetch), per repository set
 //   stream/   wal stream's segments (WAL that may not be stored anywhere else yet: keep it)
 //   kek/      the key-unwrapping cache (kek_cache.h)
+//   cluster/  "<repo id>": the system identifier wal push found in that repository's
+//             wal/cluster.json (written once, by the first push), so later calls need not read it
 // Everything but stream/ can be deleted at any time: it only saves work. drctl works without it.
 #pragma once
 

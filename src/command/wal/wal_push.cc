@@ -72,9 +72,17 @@ struct OpenTarget {
   OpenTarget(const RepoConfig* c, catalog::Repository r) : config(c), repo(std::move(r)) {}
   const RepoConfig* config = nullptr;
   catalog::Repository repo;
+  std::optional<fs::path> cluster_record;       // <spool>/cluster/<repo id>: see ClusterKnown
   std::mutex mutex;                             // guards checked_clusters
   std::vector<std::uint64_t> checked_clusters;  // system identifiers CheckCluster accepted
 };
+
+// Whether an earlier call found this repository archiving cluster `sysid` (its record in the
+// spool): wal/cluster.json is written once, by the first push, so one call per segment need not
+// read it again (a request per segment on S3).
+bool ClusterKnown(const OpenTarget& target, std::uint64_t sysid) {
+  return target.cluster_record && ReadSmallFile(*target.cluster_record) == std::to_string(sysid);
+}
 
 struct PushOutcome {
   std::string name;
@@ -105,11 +113,16 @@ PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs
       std::lock_guard lock(target->mutex);
       auto& checked = target->checked_clusters;
       if (std::find(checked.begin(), checked.end(), *sysid) == checked.end()) {
-        if (auto status =
-                CheckCluster(target->repo.storage(), *sysid, "WAL segment " + outcome.name);
-            !status) {
-          outcome.error = status.error();
-          return outcome;
+        if (!ClusterKnown(*target, *sysid)) {
+          if (auto status =
+                  CheckCluster(target->repo.storage(), *sysid, "WAL segment " + outcome.name);
+              !status) {
+            outcome.error = status.error();
+            return outcome;
+          }
+          if (target->cluster_record) {
+            (void)WriteFileAtomically(*target->cluster_record, std::to_string(*sysid), 0600, false);
+          }
         }
         checked.push_back(*sysid);
       }
@@ -144,11 +157,14 @@ Result<std::vector<std::unique_ptr<OpenTarget>>> OpenTargets(const Config& confi
   if (!repos) return std::unexpected(repos.error());
   std::optional<SpoolKekCache> cache;
   if (auto dir = SpoolDir(config.wal, "kek")) cache.emplace(*dir);
+  const auto clusters = SpoolDir(config.wal, "cluster");
   std::vector<std::unique_ptr<OpenTarget>> targets;
   for (const RepoConfig* repo : *repos) {
     auto opened = OpenRepo(config, *repo, cache ? &*cache : nullptr);
     if (!opened) return std::unexpected(opened.error());
     targets.push_back(std::make_unique<OpenTarget>(repo, std::move(*opened)));
+    if (clusters)
+      targets.back()->cluster_record = *clusters / targets.back()->repo.description().repo_id;
   }
   return targets;
 }
