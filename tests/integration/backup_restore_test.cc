@@ -114,11 +114,6 @@ std::string ReadAll(const fs::path& path) {
   return buf.str();
 }
 
-std::string Describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
-         r.err;
-}
-
 // One value of `sql` on database `db`, or "ERROR: ..." so that a mismatch shows why.
 std::string Value(const pg::LocalCluster& cluster, const std::string& db, const std::string& sql) {
   auto conn = pg::Connection::Open(cluster.Conninfo(db));

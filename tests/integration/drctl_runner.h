@@ -1,6 +1,11 @@
 // Runs the built drctl binary the way an operator does, for end-to-end tests of the CLI.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -25,6 +30,28 @@ inline CommandResult RunDrctlAt(const std::string& binary, std::vector<std::stri
 
 inline CommandResult RunDrctl(std::vector<std::string> args, std::vector<std::string> env = {}) {
   return RunDrctlAt(DRCTL_BINARY, std::move(args), std::move(env));
+}
+
+// What a command did, for failure messages: its exit status, stdout and stderr.
+inline std::string Describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
+         r.err;
+}
+
+// A loopback port nothing listens on (bound, then released).
+inline int ClosedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
 }
 
 }  // namespace drctl::testing

@@ -45,11 +45,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPassphrase = "expire-test-passphrase-5150";
 
-std::string Describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
-         r.err;
-}
-
 std::string Value(const std::string& conninfo, const std::string& sql) {
   auto conn = pg::Connection::Open(conninfo, std::chrono::seconds(5));
   if (!conn) return "ERROR: " + conn.error().ToString();

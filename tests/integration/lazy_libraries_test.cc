@@ -28,29 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
-         r.err;
-}
-
 bool Mentions(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
-}
-
-// A loopback port nothing listens on (bound, then released).
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 class CliLazyLibraries : public ::testing::Test {

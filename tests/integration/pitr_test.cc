@@ -52,11 +52,6 @@ constexpr const char* kPassphrase = "pitr-test-passphrase-8086";
 constexpr const char* kPassphraseEnv = "DRCTL_PITR_TEST_PASSPHRASE";
 constexpr int kBaseRows = 1000;
 
-std::string Describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
-         r.err;
-}
-
 // One value of `sql`, or "ERROR: ..." so that a mismatch shows why.
 std::string Value(const std::string& conninfo, const std::string& sql) {
   auto conn = pg::Connection::Open(conninfo, std::chrono::seconds(5));

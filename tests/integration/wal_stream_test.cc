@@ -33,6 +33,7 @@
 #include "common/error.h"
 #include "common/process.h"
 #include "common/temp_dir.h"
+#include "drctl_runner.h"
 #include "harness/servers.h"
 #include "harness/swift_server.h"
 #include "postgres/connection.h"
@@ -46,11 +47,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPassphrase = "wal-stream-test-passphrase-5150";
-
-std::string Describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_status) + "\n--- stdout:\n" + r.out + "\n--- stderr:\n" +
-         r.err;
-}
 
 std::string ReadAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
