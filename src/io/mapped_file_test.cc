@@ -28,7 +28,7 @@ TEST(MappedFileTest, MapsTheWholeFileAndSurvivesAMove) {
 TEST(MappedFileTest, EmptyMissingAndNonRegularFiles) {
   auto dir = TempDir::Create("drctl-mapped-");
   ASSERT_TRUE(dir.has_value());
-  std::ofstream(dir->path() / "empty");
+  { const std::ofstream created(dir->path() / "empty"); }
   auto empty = MappedFile::Open(dir->path() / "empty", "hint");
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->bytes().empty());
