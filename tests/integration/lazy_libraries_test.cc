@@ -98,39 +98,40 @@ TEST_F(CliLazyLibraries, PostgresCommandLoadsOnlyLibpq) {
   EXPECT_FALSE(Mentions(r.err, "libcurl")) << r.err;
 }
 
+// A command whose library cannot be loaded: exit 19 (`unsupported`) naming the library, the path
+// the variable set, and in its hint the variable and the Debian package. Returns the message.
+std::string ExpectUnloadable(const CommandResult& r, const std::string& library,
+                             const std::string& path, const std::string& variable,
+                             const std::string& package) {
+  EXPECT_EQ(r.exit_status, InfoFor(ErrorCode::kUnsupported).exit_code) << Describe(r);
+  const auto doc = nlohmann::json::parse(r.out, nullptr, false);
+  if (doc.is_discarded()) {
+    ADD_FAILURE() << Describe(r);
+    return "";
+  }
+  EXPECT_EQ(doc["error"]["code"], "unsupported") << r.out;
+  std::string message = doc["error"].value("message", "");
+  EXPECT_TRUE(Mentions(message, "cannot load " + library + " from " + path + " (set by " +
+                                    variable + "): " + path + ": cannot open shared object file"))
+      << message;
+  const std::string hint = doc["error"].value("hint", "");
+  EXPECT_TRUE(Mentions(hint, "unset " + variable)) << hint;
+  EXPECT_TRUE(Mentions(hint, "install Debian's " + package + " package")) << hint;
+  return message;
+}
+
 TEST_F(CliLazyLibraries, MissingLibcurlIsUnsupported) {
   AddS3Repo();
   const auto r = Run({"--output", "json", "repo", "init", "--repo", "s3"},
                      {"DRCTL_LIBCURL=/nonexistent/libcurl.so.4"});
-  EXPECT_EQ(r.exit_status, InfoFor(ErrorCode::kUnsupported).exit_code) << Describe(r);
-  const auto doc = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(doc.is_discarded()) << Describe(r);
-  EXPECT_EQ(doc["error"]["code"], "unsupported") << r.out;
-  const std::string message = doc["error"].value("message", "");
-  EXPECT_TRUE(Mentions(message,
-                       "cannot load libcurl from /nonexistent/libcurl.so.4 (set by DRCTL_LIBCURL): "
-                       "/nonexistent/libcurl.so.4: cannot open shared object file"))
-      << message;
+  const std::string message =
+      ExpectUnloadable(r, "libcurl", "/nonexistent/libcurl.so.4", "DRCTL_LIBCURL", "libcurl4");
   EXPECT_TRUE(Mentions(message, "s3://bucket/prefix")) << message;
-  const std::string hint = doc["error"].value("hint", "");
-  EXPECT_TRUE(Mentions(hint, "unset DRCTL_LIBCURL")) << hint;
-  EXPECT_TRUE(Mentions(hint, "install Debian's libcurl4 package")) << hint;
 }
 
 TEST_F(CliLazyLibraries, MissingLibpqIsUnsupported) {
   const auto r = Run({"--output", "json", "doctor"}, {"DRCTL_LIBPQ=/nonexistent/libpq.so.5"});
-  EXPECT_EQ(r.exit_status, InfoFor(ErrorCode::kUnsupported).exit_code) << Describe(r);
-  const auto doc = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(doc.is_discarded()) << Describe(r);
-  EXPECT_EQ(doc["error"]["code"], "unsupported") << r.out;
-  const std::string message = doc["error"].value("message", "");
-  EXPECT_TRUE(Mentions(message,
-                       "cannot load libpq from /nonexistent/libpq.so.5 (set by DRCTL_LIBPQ): "
-                       "/nonexistent/libpq.so.5: cannot open shared object file"))
-      << message;
-  const std::string hint = doc["error"].value("hint", "");
-  EXPECT_TRUE(Mentions(hint, "unset DRCTL_LIBPQ")) << hint;
-  EXPECT_TRUE(Mentions(hint, "install Debian's libpq5 package")) << hint;
+  ExpectUnloadable(r, "libpq", "/nonexistent/libpq.so.5", "DRCTL_LIBPQ", "libpq5");
 }
 
 }  // namespace
