@@ -71,9 +71,9 @@ struct WalConfig {
   // the key-unwrapping cache. Created when missing; drctl works without it (slower) when it
   // cannot be created.
   std::filesystem::path spool = "/var/spool/drctl";
-  bool async = false;   // wal push also pushes the segments waiting after it, `jobs` at a time
+  bool async = false;   // wal push starts a detached push-ahead process (doc/commands/wal.md)
   int jobs = 4;         // parallel pushes and fetches
-  int push_ahead = 16;  // async: segments pushed per archive_command call at most
+  int push_ahead = 16;  // async: the push-ahead process goes this many ready files ahead
   int prefetch = 8;     // wal get: segments fetched ahead into the spool
   Seconds partial_interval = std::chrono::seconds(10);  // wal stream: partial segment uploads
   std::string slot = "drctl";                           // wal stream: physical replication slot

@@ -1,7 +1,9 @@
 // drctl as PostgreSQL's archive_command, end to end: the real server archives through
 // `drctl wal push`, drctl gives the segments back byte for byte, pushes are idempotent, different
 // content and another cluster's WAL are refused, and a missing file is a quiet exit 4.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <unistd.h>
@@ -58,6 +60,7 @@ class WalArchive : public ::testing::Test {
     conn_.emplace(std::move(*conn));
   }
   void TearDown() override {
+    WaitForPushAhead();  // a push-ahead process still at work would write into a removed dir
     if (conn_) {
       (void)conn_->Exec("ALTER SYSTEM SET archive_command = '/bin/true'");
       (void)conn_->Exec("SELECT pg_reload_conf()");
@@ -66,6 +69,14 @@ class WalArchive : public ::testing::Test {
   CommandResult Drctl(std::vector<std::string> args) {
     args.insert(args.begin(), {"--config", config_});
     return RunDrctl(args);
+  }
+  // Returns once no push-ahead process (async wal push) runs: it holds this lock while it lives.
+  void WaitForPushAhead() {
+    const auto lock = root_ / "spool" / "archive" / "push-ahead.lock";
+    const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    ::close(fd);
   }
   // Appends TOML to the config (a key of [wal], the last section).
   void AddWalKey(const std::string& line) { std::ofstream(config_, std::ios::app) << line << "\n"; }
@@ -205,20 +216,25 @@ std::vector<std::string> MakeReadySegments(const std::filesystem::path& wal_dir,
 TEST_F(WalArchive, AsyncPushStoresTheReadyFilesAheadAndNeverClaimsUnstoredOnes) {
   AddWalKey("async = true\npush_ahead = 5");
   const auto wal_dir = root_ / "pg_wal";
+  const auto spool = root_ / "spool" / "archive";
   const auto names = MakeReadySegments(wal_dir, 1, 8);
-  // The first call stores its file and the next four ready ones (push_ahead = 5), in parallel.
+  // The first call stores its file and starts the push-ahead process for the next four ready ones
+  // (push_ahead = 5: the first five ready files), which goes on after the call returned.
   auto first = Drctl({"--output", "json", "wal", "push", (wal_dir / names[0]).string()});
   ASSERT_EQ(first.exit_status, 0) << first.err;
-  auto json = nlohmann::json::parse(first.out);
-  EXPECT_EQ(json["stored_ahead_files"], nlohmann::json({names[1], names[2], names[3], names[4]}));
+  EXPECT_EQ(nlohmann::json::parse(first.out).value("pushing_ahead", false), true) << first.out;
+  WaitForPushAhead();
   for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_TRUE(std::filesystem::exists(spool / (names[i] + ".ok"))) << names[i];
     auto get = Drctl({"wal", "get", names[i], (root_ / "got").string()});
     ASSERT_EQ(get.exit_status, 0) << names[i] << ": " << get.err;
     EXPECT_EQ(ReadAll(root_ / "got"), ReadAll(wal_dir / names[i])) << names[i];
   }
   EXPECT_EQ(Drctl({"wal", "get", names[5], (root_ / "got").string()}).exit_status, 4)
-      << "only push_ahead files are stored per call";
-  // PostgreSQL marks the first done and asks for the second: answered from the record.
+      << "only the first push_ahead ready files are pushed ahead";
+  EXPECT_FALSE(std::filesystem::exists(spool / (names[5] + ".ok")));
+  // PostgreSQL marks the first done and asks for the second: answered from the record, without
+  // starting another push-ahead (nothing in the window lacks a record).
   std::filesystem::rename(wal_dir / "archive_status" / (names[0] + ".ready"),
                           wal_dir / "archive_status" / (names[0] + ".done"));
   auto second = Drctl({"--output", "json", "wal", "push", (wal_dir / names[1]).string()});
@@ -235,25 +251,32 @@ TEST_F(WalArchive, AsyncPushStoresTheReadyFilesAheadAndNeverClaimsUnstoredOnes) 
   std::ofstream(wal_dir / names[2], std::ios::binary) << changed;
   auto third = Drctl({"wal", "push", (wal_dir / names[2]).string()});
   EXPECT_EQ(third.exit_status, InfoFor(ErrorCode::kConflict).exit_code) << third.out << third.err;
+  // That call's push-ahead (window: names 2..6) stored 5 and 6; the records of the files
+  // PostgreSQL is done with are gone.
+  WaitForPushAhead();
+  EXPECT_TRUE(std::filesystem::exists(spool / (names[6] + ".ok")));
+  EXPECT_FALSE(std::filesystem::exists(spool / (names[0] + ".ok")));
 
-  // The repository becomes unwritable: the call for the fourth file is answered by its record
-  // (it was stored), the fifth too, and the sixth, never stored, fails loudly, naming how much
-  // waits, and leaves no record behind.
+  // The repository becomes unwritable: the calls for the fourth to the seventh file are answered
+  // by their records (they were stored), and the eighth, never stored, fails loudly, naming how
+  // much waits, and leaves no record behind.
   std::filesystem::permissions(
       root_ / "repo" / "wal" / "00000001",
       std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  for (std::size_t i : {3U, 4U}) {
-    auto ahead = Drctl({"wal", "push", (wal_dir / names[i]).string()});
+  for (std::size_t i : {3U, 4U, 5U, 6U}) {
+    auto ahead = Drctl({"--output", "json", "wal", "push", (wal_dir / names[i]).string()});
     EXPECT_EQ(ahead.exit_status, 0) << names[i] << ": " << ahead.err;
+    EXPECT_EQ(nlohmann::json::parse(ahead.out).value("stored_ahead", false), true) << ahead.out;
     std::filesystem::rename(wal_dir / "archive_status" / (names[i] + ".ready"),
                             wal_dir / "archive_status" / (names[i] + ".done"));
   }
   const bool root = ::geteuid() == 0;  // root writes anyway: then only the recorded part is shown
   if (!root) {
-    auto down = Drctl({"wal", "push", (wal_dir / names[5]).string()});
+    auto down = Drctl({"wal", "push", (wal_dir / names[7]).string()});
     EXPECT_NE(down.exit_status, 0);
     EXPECT_NE(down.err.find("WAL files wait for archiving"), std::string::npos) << down.err;
-    EXPECT_FALSE(std::filesystem::exists(root_ / "spool" / "archive" / (names[6] + ".ok")));
+    WaitForPushAhead();
+    EXPECT_FALSE(std::filesystem::exists(spool / (names[7] + ".ok")));
   }
   std::filesystem::permissions(root_ / "repo" / "wal" / "00000001",
                                std::filesystem::perms::owner_all);
@@ -270,8 +293,13 @@ TEST_F(WalArchive, AsyncPushToAnUnreachableRepositoryFailsAndRecordsNothing) {
                        {"AWS_ACCESS_KEY_ID=a", "AWS_SECRET_ACCESS_KEY=b"});
   EXPECT_EQ(push.exit_status, InfoFor(ErrorCode::kUnavailable).exit_code) << push.err;
   EXPECT_NE(push.err.find("4 WAL files wait for archiving"), std::string::npos) << push.err;
-  EXPECT_TRUE(std::filesystem::is_empty(root_ / "spool" / "archive"))
-      << "nothing stored, nothing recorded";
+  WaitForPushAhead();
+  for (const auto& entry : std::filesystem::directory_iterator(root_ / "spool" / "archive")) {
+    EXPECT_NE(entry.path().extension(), ".ok") << "nothing stored, nothing recorded";
+  }
+  EXPECT_NE(ReadAll(root_ / "spool" / "archive" / "push-ahead.log").find("127.0.0.1:1"),
+            std::string::npos)
+      << "the push-ahead process says why it stored nothing";
 }
 
 TEST_F(WalArchive, GetPrefetchesTheNextSegmentsIntoTheSpool) {

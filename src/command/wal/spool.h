@@ -1,5 +1,6 @@
 // The spool ([wal] spool): local state of the WAL commands on the database host. Subdirectories:
-//   archive/  records of segments stored ahead by an async wal push ("<name>.ok")
+//   archive/  async wal push: records of files stored ahead ("<name>.ok"), locks of files being
+//             pushed ("<name>.lock"), the push-ahead process's lock and log ("push-ahead.*")
 //   get/      segments wal get fetched ahead (prefetch), per repository set
 //   stream/   wal stream's segments (WAL that may not be stored anywhere else yet: keep it)
 //   kek/      the key-unwrapping cache (kek_cache.h)

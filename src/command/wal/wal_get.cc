@@ -1,10 +1,7 @@
 // drctl wal get (restore_command), with prefetch: after delivering a segment, a detached
 // background process fetches the next `prefetch` segments of the timeline into the spool, `jobs`
 // at a time, so that replay is not bound by one object-store round trip per segment.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +16,7 @@
 
 #include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
+#include "command/wal/detached.h"
 #include "command/wal/kek_cache.h"
 #include "command/wal/spool.h"
 #include "command/wal/wal_commands.h"
@@ -141,7 +139,7 @@ void Prune(const fs::path& dir, const std::string& name) {
 // The background part: fetch the `count` segments after `name` that are not in `dir` yet.
 void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& after, int count,
               int jobs) {
-  // The caller (StartPrefetch) took the prefetch lock before the fork; it is held until exit.
+  // Runs detached (StartDetached), holding the prefetch lock until it exits.
   std::vector<std::string> wanted;
   for (int i = 1; i <= count; ++i) {
     const std::string next =
@@ -167,44 +165,6 @@ void Prefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& afte
   std::vector<std::jthread> threads;
   for (int t = 1; t < jobs; ++t) threads.emplace_back(work);
   work();
-}
-
-// Starts Prefetch in a detached grandchild (PostgreSQL waits for restore_command's process
-// only). Called while this process is single-threaded.
-void StartPrefetch(Fetcher& fetcher, const fs::path& dir, const pg::WalFileName& after, int count,
-                   int jobs) {
-  // One prefetcher at a time: when one runs, nothing to start (and no fork). The lock belongs to
-  // the open file description, which the background process inherits; this process closes its
-  // descriptor and the lock lives on there until the prefetcher exits.
-  const int lock = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0) return;
-  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock);
-    return;
-  }
-  const pid_t child = ::fork();
-  if (child < 0) {
-    ::close(lock);
-    return;
-  }
-  if (child > 0) {
-    ::close(lock);
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    return;
-  }
-  ::setsid();
-  if (::fork() != 0) ::_exit(0);
-  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) {
-    ::dup2(null, STDIN_FILENO);
-    ::dup2(null, STDOUT_FILENO);
-    ::dup2(null, STDERR_FILENO);
-  }
-  spdlog::set_level(spdlog::level::off);
-  Prefetch(fetcher, dir, after, count, jobs);
-  ::_exit(0);
 }
 
 }  // namespace
@@ -234,7 +194,9 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
   }
   if (dir) {
     Prune(*dir, name);
-    StartPrefetch(fetcher, *dir, *parsed, config.wal.prefetch, config.wal.jobs);
+    // One prefetcher at a time: when one runs, nothing to start. Called while single-threaded.
+    StartDetached(*dir / ".lock", std::nullopt,
+                  [&] { Prefetch(fetcher, *dir, *parsed, config.wal.prefetch, config.wal.jobs); });
   }
   return out;
 }

@@ -1,15 +1,18 @@
 // drctl wal push (archive_command), synchronous and asynchronous (push-ahead).
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +22,7 @@
 #include "catalog/wal_store.h"
 #include "command/repo/repo_open.h"
 #include "command/wal/cluster_id.h"
+#include "command/wal/detached.h"
 #include "command/wal/kek_cache.h"
 #include "command/wal/spool.h"
 #include "command/wal/wal_commands.h"
@@ -169,6 +173,129 @@ Result<std::vector<std::unique_ptr<OpenTarget>>> OpenTargets(const Config& confi
   return targets;
 }
 
+// Whether the spool holds a push-ahead record for this very file (stored, durable everywhere).
+bool HasRecord(const fs::path& spool, const fs::path& file) {
+  const std::string identity = FileIdentity(file);
+  return !identity.empty() && ReadSmallFile(spool / (file.filename().string() + ".ok")) == identity;
+}
+
+// Records and locks of files PostgreSQL no longer waits for are stale.
+void ForgetStale(const fs::path& spool, const std::vector<std::string>& ready) {
+  std::error_code ec;
+  for (fs::directory_iterator it(spool, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string f = it->path().filename().string();
+    const std::size_t suffix = f.ends_with(".ok") ? 3 : f.ends_with(".lock") ? 5 : 0;
+    if (suffix == 0 || f.starts_with("push-ahead")) continue;
+    if (!std::binary_search(ready.begin(), ready.end(), f.substr(0, f.size() - suffix))) {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
+// "<spool>/<name>.lock", held by whoever pushes that file (a call or the push-ahead process), so
+// that two never push one file at once. An flock: released when its holder exits, even killed.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {}
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  FileLock(FileLock&&) = delete;
+  FileLock& operator=(FileLock&&) = delete;
+
+  bool Try() { return fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }
+  // Waits for the holder at most `limit`: a stuck holder must not stop archiving (pushing a file
+  // twice is safe: the second push finds it stored, equal).
+  bool Wait(std::chrono::steady_clock::duration limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!Try()) {
+      if (fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+constexpr auto kLockWait = std::chrono::minutes(10);
+constexpr auto kPushAheadFor = std::chrono::seconds(60);
+constexpr auto kPushAheadIdle = std::chrono::milliseconds(300);
+
+// The push-ahead process (detached, one per spool): pushes the files PostgreSQL has marked ready,
+// among the first `push_ahead` of them, that have no record, `jobs` at a time, and writes each
+// one's record once it is durable in every repository. It follows PostgreSQL as it marks more
+// files ready, and exits when nothing new is ready for a moment (or after kPushAheadFor: the next
+// call starts a new one, with the config as it is then).
+void PushAhead(const Config& config, const std::string& repo_name, const fs::path& wal_dir,
+               const fs::path& spool) {
+  auto targets = OpenTargets(config, repo_name);
+  if (!targets) {
+    spdlog::warn("push-ahead: {} (PostgreSQL's calls push their files themselves)",
+                 targets.error().ToString());
+    return;
+  }
+  std::mutex mutex;
+  std::deque<std::string> queue;
+  std::set<std::string> taken;  // queued once at most, whatever became of it
+  const auto until = std::chrono::steady_clock::now() + kPushAheadFor;
+  auto next = [&]() -> std::optional<std::string> {
+    for (auto idle = std::chrono::steady_clock::now() + kPushAheadIdle;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (queue.empty()) {
+          const auto ready = ReadyFiles(wal_dir);
+          ForgetStale(spool, ready);
+          const std::size_t window =
+              std::min(ready.size(), static_cast<std::size_t>(config.wal.push_ahead));
+          for (std::size_t i = 0; i < window; ++i) {
+            if (taken.insert(ready[i]).second && !HasRecord(spool, wal_dir / ready[i])) {
+              queue.push_back(ready[i]);
+            }
+          }
+        }
+        if (!queue.empty()) {
+          std::string name = std::move(queue.front());
+          queue.pop_front();
+          return name;
+        }
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now > idle || now > until) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  auto work = [&] {
+    while (auto name = next()) {
+      const fs::path path = wal_dir / *name;
+      FileLock lock(spool / (*name + ".lock"));
+      if (!lock.Try() || HasRecord(spool, path)) continue;  // a call has it, or had it
+      const PushOutcome outcome = PushFile(*targets, path, config.backup.compression, 1);
+      if (outcome.error) {
+        spdlog::warn("pushing {} ahead failed (it is pushed when PostgreSQL asks for it): {}",
+                     *name, outcome.error->ToString());
+        continue;
+      }
+      // Durable in every repository: only now may a call skip it.
+      (void)WriteFileAtomically(spool / (*name + ".ok"), FileIdentity(path), 0600, false);
+    }
+  };
+  std::vector<std::jthread> pool;
+  for (int t = 1; t < config.wal.jobs; ++t) pool.emplace_back(work);
+  work();
+}
+
+CommandOutput StoredAhead(CommandOutput out, const std::string& name) {
+  out.text = name + " was stored ahead\n";
+  out.json["stored_ahead"] = true;
+  return out;
+}
+
 }  // namespace
 
 Result<CommandOutput> WalPush(const Config& config, const std::string& path,
@@ -180,22 +307,29 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
   const auto spool = config.wal.async ? SpoolDir(config.wal, "archive") : std::nullopt;
   CommandOutput out;
   out.json = {{"ok", true}, {"file", name}, {"repos", nlohmann::json::array()}};
+  const std::vector<std::string> ready = ReadyFiles(file.parent_path());
 
-  // Async: a previous call may have stored this very file already.
+  // Async: the push-ahead process may have stored this very file already, or be storing it.
+  std::optional<FileLock> lock;
   if (spool) {
-    const fs::path record = *spool / (name + ".ok");
-    const std::string identity = FileIdentity(file);
-    if (!identity.empty() && ReadSmallFile(record) == identity) {
-      std::error_code ec;
-      fs::remove(record, ec);
-      out.text = name + " was stored ahead\n";
-      out.json["stored_ahead"] = true;
-      return out;
-    }
+    if (HasRecord(*spool, file)) return StoredAhead(std::move(out), name);
+    const std::size_t window =
+        std::min(ready.size(), static_cast<std::size_t>(config.wal.push_ahead));
+    const bool ahead = std::any_of(
+        ready.begin(), ready.begin() + static_cast<long>(window), [&](const std::string& other) {
+          return other != name && !HasRecord(*spool, file.parent_path() / other);
+        });
+    // Before anything opens a connection or a thread: the push-ahead process is a fork.
+    const bool started =
+        ahead && StartDetached(*spool / "push-ahead.lock", *spool / "push-ahead.log",
+                               [&] { PushAhead(config, repo_name, file.parent_path(), *spool); });
+    out.json["pushing_ahead"] = started;
+    lock.emplace(*spool / (name + ".lock"));
+    (void)lock->Wait(kLockWait);
+    if (HasRecord(*spool, file)) return StoredAhead(std::move(out), name);
   }
 
   // Every failure says how much waits behind it: the alert an operator needs.
-  const std::vector<std::string> ready = ReadyFiles(file.parent_path());
   auto waiting = [&](const Error& error) {
     if (ready.empty()) return error;
     return error.WithContext(std::to_string(ready.size()) + " WAL files wait for archiving in " +
@@ -203,81 +337,18 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
   };
   auto targets = OpenTargets(config, repo_name);
   if (!targets) return std::unexpected(waiting(targets.error()));
-
-  std::vector<fs::path> batch{file};
-  if (spool) {
-    for (const auto& other : ready) {
-      if (static_cast<int>(batch.size()) >= config.wal.push_ahead) break;
-      if (other == name) continue;
-      const fs::path other_path = file.parent_path() / other;
-      if (ReadSmallFile(*spool / (other + ".ok")) == FileIdentity(other_path)) continue;
-      batch.push_back(other_path);
-    }
-    // Records of files PostgreSQL no longer waits for are stale.
-    std::error_code ec;
-    for (fs::directory_iterator it(*spool, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string f = it->path().filename().string();
-      if (!f.ends_with(".ok")) continue;
-      if (!std::binary_search(ready.begin(), ready.end(), f.substr(0, f.size() - 3))) {
-        std::error_code ignored;
-        fs::remove(it->path(), ignored);
-      }
-    }
-  }
-
-  std::vector<PushOutcome> outcomes(batch.size());
-  // One file: its compression spreads over the cores; a batch already keeps `jobs` threads busy.
+  // One file: its compression spreads over the cores.
   const std::size_t compress_threads =
-      batch.size() == 1 ? std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
-  {
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t i = next++; i < batch.size(); i = next++) {
-        outcomes[i] = PushFile(*targets, batch[i], config.backup.compression, compress_threads);
-        if (i > 0 && !outcomes[i].error) {
-          // Durable in every repository: only now may a later call skip it.
-          (void)WriteFileAtomically(*spool / (outcomes[i].name + ".ok"), FileIdentity(batch[i]));
-        }
-      }
-    };
-    const std::size_t threads =
-        std::min<std::size_t>(batch.size(), static_cast<std::size_t>(config.wal.jobs));
-    std::vector<std::jthread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
-  }
-
-  const PushOutcome& mine = outcomes.front();
-  if (mine.error) {
-    Error error = *mine.error;
-    if (!ready.empty()) {
-      error = error.WithContext(std::to_string(ready.size()) + " WAL files wait for archiving in " +
-                                (file.parent_path() / "archive_status").string());
-    }
-    return std::unexpected(error);
-  }
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  const PushOutcome mine = PushFile(*targets, file, config.backup.compression, compress_threads);
+  if (mine.error) return std::unexpected(waiting(*mine.error));
+  if (spool) (void)WriteFileAtomically(*spool / (name + ".ok"), FileIdentity(file), 0600, false);
   for (const auto& [repo, result] : mine.stored) {
     out.text +=
         fmt::format("{}: {} {}\n", repo, name, result.already_stored ? "already stored" : "stored");
     out.json["repos"].push_back({{"name", repo},
                                  {"already_stored", result.already_stored},
                                  {"bytes", result.stored_bytes}});
-  }
-  if (spool) {
-    nlohmann::json ahead = nlohmann::json::array();
-    std::size_t failed = 0;
-    for (std::size_t i = 1; i < outcomes.size(); ++i) {
-      if (outcomes[i].error) {
-        ++failed;
-        spdlog::warn("pushing {} ahead failed (it is pushed again when PostgreSQL asks): {}",
-                     outcomes[i].name, outcomes[i].error->ToString());
-      } else {
-        ahead.push_back(outcomes[i].name);
-      }
-    }
-    if (!ahead.empty()) out.text += "stored ahead: " + std::to_string(ahead.size()) + " more\n";
-    out.json["stored_ahead_files"] = ahead;
-    out.json["ahead_failed"] = failed;
   }
   return out;
 }

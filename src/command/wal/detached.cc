@@ -1,0 +1,68 @@
+#include "command/wal/detached.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+namespace drctl::command {
+
+bool StartDetached(const std::filesystem::path& lock,
+                   const std::optional<std::filesystem::path>& log,
+                   const std::function<void()>& work) {
+  // The lock belongs to the open file description, which the detached process inherits; this
+  // process closes its descriptor and the lock lives on there until that process exits.
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fd);
+    return false;
+  }
+  if (child > 0) {
+    ::close(fd);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  ::setsid();
+  const pid_t grandchild = ::fork();
+  if (grandchild != 0) ::_exit(grandchild > 0 ? 0 : 1);
+  if (log) {  // one older generation is kept
+    std::error_code ec;
+    constexpr std::uintmax_t kLogLimit = 1U << 20;
+    if (std::filesystem::file_size(*log, ec) > kLogLimit && !ec) {
+      std::filesystem::rename(*log, log->string() + ".1", ec);
+    }
+  }
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  const int err = log ? ::open(log->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(err >= 0 ? err : null, STDERR_FILENO);
+  }
+  if (err < 0) spdlog::set_level(spdlog::level::off);
+  work();
+  ::_exit(0);
+}
+
+bool WaitForDetached(const std::filesystem::path& lock) {
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  ::close(fd);
+  return true;
+}
+
+}  // namespace drctl::command
