@@ -34,6 +34,14 @@ class KekCache {
   virtual ~KekCache() = default;
   virtual std::optional<Key32> Find(const KeySlot& slot, std::string_view secret) = 0;
   virtual void Remember(const KeySlot& slot, std::string_view secret, const Key32& kek) = 0;
+  // The key slot (as stored: its JSON) that opened repository `repo_id` moments ago, if this
+  // cache keeps those: Repository::Open then skips listing and reading keys/ (two requests on
+  // S3, per WAL segment for wal push and wal get). Trusting it means a slot removed in that
+  // moment still opens here; a cache that does not accept this keeps none (the default).
+  virtual std::optional<std::string> RecentSlot(std::string_view /*repo_id*/) {
+    return std::nullopt;
+  }
+  virtual void RememberSlot(std::string_view /*repo_id*/, const KeySlot& /*slot*/) {}
 };
 
 struct KeySlot {

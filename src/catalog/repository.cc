@@ -154,6 +154,16 @@ Result<Repository> Repository::Open(std::unique_ptr<storage::Storage> storage,
     return Fail(ErrorCode::kConfig, storage->Describe() + " is encrypted and no secret was given",
                 "set [encryption] passphrase_env, passphrase_file or passphrase_command");
   }
+  if (cache != nullptr) {
+    if (auto cached = cache->RecentSlot(d->repo_id)) {
+      // Anything but a slot that opens: the repository's own slots decide.
+      if (auto slot = KeySlot::FromJson(*cached, "the key cache's copy of a slot of " + d->repo_id)) {
+        if (auto master = slot->Unwrap(*secret, d->repo_id, cache)) {
+          return Repository(std::move(storage), std::move(*d), *master);
+        }
+      }
+    }
+  }
   auto slots = ReadSlots(*storage);
   if (!slots) return std::unexpected(slots.error());
   if (slots->empty()) {
@@ -162,7 +172,10 @@ Result<Repository> Repository::Open(std::unique_ptr<storage::Storage> storage,
   }
   for (const auto& slot : *slots) {
     auto master = slot.Unwrap(*secret, d->repo_id, cache);
-    if (master) return Repository(std::move(storage), std::move(*d), *master);
+    if (master) {
+      if (cache != nullptr) cache->RememberSlot(d->repo_id, slot);
+      return Repository(std::move(storage), std::move(*d), *master);
+    }
     if (master.error().code() != ErrorCode::kWrongSecret) return std::unexpected(master.error());
   }
   return Fail(ErrorCode::kWrongSecret,

@@ -154,5 +154,69 @@ TEST_F(RepositoryTest, NothingSecretIsStored) {
   });
 }
 
+// A cache that keeps the recent slot in memory (the spool's does it in files, with a TTL).
+class RecentSlotCache final : public KekCache {
+ public:
+  std::optional<Key32> Find(const KeySlot& /*slot*/, std::string_view /*secret*/) override {
+    return std::nullopt;
+  }
+  void Remember(const KeySlot& /*slot*/, std::string_view /*secret*/,
+                const Key32& /*kek*/) override {}
+  std::optional<std::string> RecentSlot(std::string_view repo_id) override {
+    if (repo_id != cached_repo || cached_slot.empty()) return std::nullopt;
+    return cached_slot;
+  }
+  void RememberSlot(std::string_view repo_id, const KeySlot& slot) override {
+    cached_repo = repo_id;
+    cached_slot = slot.ToJson();
+    ++remembered;
+  }
+  std::string cached_repo;
+  std::string cached_slot;
+  int remembered = 0;
+};
+
+TEST_F(RepositoryTest, ARecentSlotFromTheCacheOpensWithoutListingKeys) {
+  auto repo = Repository::Init(Handle(), Options());
+  ASSERT_TRUE(repo.has_value());
+  RecentSlotCache cache;
+  ASSERT_TRUE(Repository::Open(Handle(), std::string("pass-one"), &cache).has_value());
+  EXPECT_EQ(cache.remembered, 1);
+  EXPECT_EQ(cache.cached_repo, repo->description().repo_id);
+  // keys/ gone from the repository: only the cached slot can open it now.
+  std::vector<std::string> keys;
+  ASSERT_TRUE(backing_
+                  ->List("keys/",
+                         [&](const storage::ObjectInfo& info) {
+                           keys.push_back(info.key);
+                           return Ok();
+                         })
+                  .has_value());
+  ASSERT_EQ(keys.size(), 1U);
+  ASSERT_TRUE(backing_->Delete(keys.front()).has_value());
+  auto cached = Repository::Open(Handle(), std::string("pass-one"), &cache);
+  ASSERT_TRUE(cached.has_value()) << cached.error().ToString();
+  EXPECT_EQ(cached->master().Bytes(), repo->master().Bytes());
+  EXPECT_EQ(cache.remembered, 1) << "a cached slot is not remembered again";
+  auto uncached = Repository::Open(Handle(), std::string("pass-one"));
+  ASSERT_FALSE(uncached.has_value());
+  EXPECT_EQ(uncached.error().code(), ErrorCode::kCorrupt) << uncached.error().ToString();
+}
+
+TEST_F(RepositoryTest, ACachedSlotThatDoesNotOpenLeavesTheDecisionToTheRepository) {
+  ASSERT_TRUE(Repository::Init(Handle(), Options()).has_value());
+  RecentSlotCache cache;
+  ASSERT_TRUE(Repository::Open(Handle(), std::string("pass-one"), &cache).has_value());
+  // Another secret: the cached slot does not open, neither does the repository's.
+  auto wrong = Repository::Open(Handle(), std::string("not-it"), &cache);
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kWrongSecret);
+  // A damaged cached slot: the repository's slots open it.
+  cache.cached_slot = "{not json";
+  auto opened = Repository::Open(Handle(), std::string("pass-one"), &cache);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_EQ(cache.remembered, 2);
+}
+
 }  // namespace
 }  // namespace drctl::catalog

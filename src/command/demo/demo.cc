@@ -10,6 +10,7 @@
 #include "command/backup/backup_command.h"
 #include "command/repo/repo_commands.h"
 #include "command/restore/restore_command.h"
+#include "command/wal/detached.h"
 #include "common/config.h"
 #include "common/temp_dir.h"
 #include "io/hash.h"
@@ -316,6 +317,8 @@ DemoReport RunDemo(const DemoOptions& options,
       return std::string("fast shutdown");
     });
   }
+  // A push-ahead process of the archive_command may still be at work: the workspace outlives it.
+  if (!workdir.empty()) (void)WaitForDetached(workdir / "spool" / "archive" / "push-ahead.lock");
   report.ok = !steps.failed();
   return report;
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "command/wal/spool.h"
 #include "common/atomic_file.h"
@@ -88,13 +89,44 @@ void SpoolKekCache::Remember(const catalog::KeySlot& slot, std::string_view secr
   entry += salt_bytes;
   io::Seal(*key, std::string_view(reinterpret_cast<const char*>(kek.data()), kek.size()), name,
            entry);
+  WriteEntry(path, entry);
+}
+
+void SpoolKekCache::WriteEntry(const std::filesystem::path& path, std::string_view content) const {
   // A cache: failing to write it costs only time.
-  if (!WriteFileAtomically(path, entry, 0600)) return;
+  if (!WriteFileAtomically(path, content, 0600)) return;
   // lchown: the directory's owner may have put a link there; it must not get its target.
   struct stat dir {};
   if (geteuid() == 0 && stat(dir_.c_str(), &dir) == 0 && dir.st_uid != 0) {
     (void)lchown(path.c_str(), dir.st_uid, dir.st_gid);
   }
+}
+
+std::filesystem::path SpoolKekCache::SlotPath(std::string_view repo_id) const {
+  // The repository id is hex from a parsed description; anything else gets no entry.
+  const bool hex = !repo_id.empty() && repo_id.size() <= 64 &&
+                   std::all_of(repo_id.begin(), repo_id.end(),
+                               [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return hex ? dir_ / ("slot-" + std::string(repo_id)) : std::filesystem::path();
+}
+
+std::optional<std::string> SpoolKekCache::RecentSlot(std::string_view repo_id) {
+  const auto path = SlotPath(repo_id);
+  if (slot_ttl_.count() <= 0 || path.empty()) return std::nullopt;
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return std::nullopt;
+  const auto age =
+      std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+  if (age < std::chrono::seconds(-1) || age > slot_ttl_) return std::nullopt;
+  std::string entry = ReadEntry(path);
+  if (entry.empty()) return std::nullopt;
+  return entry;
+}
+
+void SpoolKekCache::RememberSlot(std::string_view repo_id, const catalog::KeySlot& slot) {
+  const auto path = SlotPath(repo_id);
+  if (slot_ttl_.count() <= 0 || path.empty()) return;
+  WriteEntry(path, slot.ToJson());
 }
 
 std::optional<std::filesystem::path> HostKekCacheDir(const WalConfig& wal) {

@@ -174,5 +174,38 @@ TEST_F(KekCacheTest, HostCacheWithoutASpoolSettingIsOff) {
   EXPECT_FALSE(HostKekCacheDir(wal).has_value());
 }
 
+TEST_F(KekCacheTest, ARememberedSlotIsOfferedOnlyWithATtlAndOnlyWhileFresh) {
+  const auto slot = catalog::KeySlot::Create(master_, "pass phrase", "0a1b",
+                                             catalog::SlotKind::kPassphrase, "t", kCheap);
+  SpoolKekCache plain(dir_->path());
+  plain.RememberSlot("0a1b", slot);
+  EXPECT_FALSE(plain.RecentSlot("0a1b").has_value()) << "no TTL: no slot is kept";
+  EXPECT_TRUE(std::filesystem::is_empty(dir_->path()));
+
+  SpoolKekCache cache(dir_->path(), std::chrono::seconds(60));
+  cache.RememberSlot("0a1b", slot);
+  auto recent = cache.RecentSlot("0a1b");
+  ASSERT_TRUE(recent.has_value());
+  auto parsed = catalog::KeySlot::FromJson(*recent, "cached");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->slot_id, slot.slot_id);
+  EXPECT_EQ(parsed->Unwrap("pass phrase", "0a1b")->Bytes(), master_.Bytes());
+  EXPECT_FALSE(cache.RecentSlot("0a1c").has_value()) << "another repository";
+  // Older than the TTL: not offered.
+  const auto path = dir_->path() / "slot-0a1b";
+  ASSERT_TRUE(std::filesystem::exists(path));
+  std::filesystem::last_write_time(
+      path, std::filesystem::last_write_time(path) - std::chrono::seconds(61));
+  EXPECT_FALSE(cache.RecentSlot("0a1b").has_value());
+  // A repository id that is not hex names no file.
+  cache.RememberSlot("../x", slot);
+  EXPECT_FALSE(cache.RecentSlot("../x").has_value());
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_->path())) {
+    files.push_back(entry.path().filename().string());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"slot-0a1b"});
+}
+
 }  // namespace
 }  // namespace drctl::command

@@ -41,7 +41,7 @@ struct Source {
 class Fetcher {
  public:
   Fetcher(const Config& config, const std::vector<const RepoConfig*>& repos) : config_(config) {
-    if (auto dir = SpoolDir(config.wal, "kek")) cache_.emplace(*dir);
+    if (auto dir = SpoolDir(config.wal, "kek")) cache_.emplace(*dir, kWalSlotTtl);
     for (const RepoConfig* r : repos) sources_.push_back(Source{r, std::nullopt, std::nullopt});
   }
 

@@ -160,7 +160,7 @@ Result<std::vector<std::unique_ptr<OpenTarget>>> OpenTargets(const Config& confi
   auto repos = SelectRepos(config, repo_name);
   if (!repos) return std::unexpected(repos.error());
   std::optional<SpoolKekCache> cache;
-  if (auto dir = SpoolDir(config.wal, "kek")) cache.emplace(*dir);
+  if (auto dir = SpoolDir(config.wal, "kek")) cache.emplace(*dir, kWalSlotTtl);
   const auto clusters = SpoolDir(config.wal, "cluster");
   std::vector<std::unique_ptr<OpenTarget>> targets;
   for (const RepoConfig* repo : *repos) {
