@@ -157,7 +157,8 @@ Result<Repository> Repository::Open(std::unique_ptr<storage::Storage> storage,
   if (cache != nullptr) {
     if (auto cached = cache->RecentSlot(d->repo_id)) {
       // Anything but a slot that opens: the repository's own slots decide.
-      if (auto slot = KeySlot::FromJson(*cached, "the key cache's copy of a slot of " + d->repo_id)) {
+      if (auto slot =
+              KeySlot::FromJson(*cached, "the key cache's copy of a slot of " + d->repo_id)) {
         if (auto master = slot->Unwrap(*secret, d->repo_id, cache)) {
           return Repository(std::move(storage), std::move(*d), *master);
         }
