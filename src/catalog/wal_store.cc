@@ -36,24 +36,13 @@ io::Digest ContentId(const MasterKey& master, std::string_view file_name,
   return io::HmacSha256(master.id_key, parts);
 }
 
-std::string Seal(const MasterKey& master, std::string_view file_name, std::string_view content,
-                 const Compression& compression, std::size_t threads, const std::string& key) {
-  std::string plain;
-  plain.push_back(0);
-  PutU32(plain, static_cast<std::uint32_t>(content.size()));
-  if (compression.algo != CompressionAlgo::kNone &&
-      io::CompressInFrames(compression, content, threads, plain) &&
-      plain.size() - kHeader < content.size()) {
-    plain[0] = static_cast<char>(compression.algo == CompressionAlgo::kLz4 ? 1 : 2);
-  } else {
-    plain.resize(kHeader);
-    plain.append(content);
-  }
+std::string Seal(const MasterKey& master, std::string_view file_name, const PackedWal& packed,
+                 const std::string& key) {
   std::string out;
-  out.reserve(kMagic.size() + 1 + plain.size() + io::kSealOverhead);
+  out.reserve(kMagic.size() + 1 + packed.plain.size() + io::kSealOverhead);
   out.append(kMagic);
   out.push_back(static_cast<char>(kVersion));
-  io::Seal(WalKey(master, file_name), plain, Aad(key), out);
+  io::Seal(WalKey(master, file_name), packed.plain, Aad(key), out);
   return out;
 }
 
@@ -103,26 +92,50 @@ std::string WalObjectKey(std::string_view file_name) {
   return "wal/" + std::string(file_name.substr(0, 8)) + "/" + std::string(file_name);
 }
 
+PackedWal PackWal(std::string_view content, const Compression& compression,
+                  std::size_t compress_threads) {
+  PackedWal packed;
+  std::string& plain = packed.plain;
+  plain.push_back(0);
+  PutU32(plain, static_cast<std::uint32_t>(content.size()));
+  if (compression.algo != CompressionAlgo::kNone &&
+      io::CompressInFrames(compression, content, compress_threads, plain) &&
+      plain.size() - kHeader < content.size()) {
+    plain[0] = static_cast<char>(compression.algo == CompressionAlgo::kLz4 ? 1 : 2);
+  } else {
+    plain.resize(kHeader);
+    plain.append(content);
+  }
+  return packed;
+}
+
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const Compression& compression, std::size_t compress_threads,
-                              bool retried) {
+                              const Compression& compression, std::size_t compress_threads) {
+  if (content.size() > UINT32_MAX) {
+    return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
+  }
+  return PushWal(storage, master, file_name, content,
+                 PackWal(content, compression, compress_threads));
+}
+
+Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
+                              std::string_view file_name, std::string_view content,
+                              const PackedWal& packed, bool retried) {
   if (content.size() > UINT32_MAX) {
     return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
   }
   const std::string key = WalObjectKey(file_name);
   const std::string where = storage.Describe() + "/" + key;
-  const bool partial = file_name.ends_with(".partial");
-  if (partial) {
+  const std::string object = Seal(master, file_name, packed, key);
+  if (file_name.ends_with(".partial")) {
     // A partial segment grows while it is current (wal stream uploads it every partial_interval):
     // the newer upload replaces the older one, atomically.
-    const std::string object = Seal(master, file_name, content, compression, compress_threads, key);
     DRCTL_TRY(storage.Write(key, object, {.durable = true}));
     return WalPushResult{false, object.size()};
   }
   // Written only where the name is free (posix: an atomic link; S3: a HEAD just before the
   // PUT): the usual case costs no read. A taken name is read and compared (a retried push).
-  const std::string object = Seal(master, file_name, content, compression, compress_threads, key);
   auto written = storage.Write(key, object, {.durable = true, .if_absent = true});
   if (written) return WalPushResult{false, object.size()};
   if (written.error().code() != ErrorCode::kConflict) return std::unexpected(written.error());
@@ -130,7 +143,7 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
   if (!existing) {
     if (existing.error().code() == ErrorCode::kNotFound && !retried) {
       // Deleted between the write and the read (expire of a lost race): try once more.
-      return PushWal(storage, master, file_name, content, compression, compress_threads, true);
+      return PushWal(storage, master, file_name, content, packed, true);
     }
     return std::unexpected(existing.error().WithContext("checking " + where));
   }

@@ -27,12 +27,25 @@ struct WalPushResult {
   std::uint64_t stored_bytes = 0;
 };
 
-// Stores `content` as WAL file `file_name` (durable before returning), compressing a segment on
-// up to `compress_threads` threads (io::CompressInFrames). `retried` is for its own use.
+// A WAL file's content as it is sealed into its object: compressed (or not, when that does not
+// make it smaller), before encryption. It needs no key: a push can pack the file while the
+// repositories are still being opened (PackWal on one thread, OpenRepo on another).
+struct PackedWal {
+  std::string plain;
+};
+// Compresses `content` on up to `compress_threads` threads (io::CompressInFrames).
+PackedWal PackWal(std::string_view content, const Compression& compression,
+                  std::size_t compress_threads = 1);
+
+// Stores `content` (packed as `packed`, from PackWal of that content) as WAL file `file_name`,
+// durable before returning. `retried` is for its own use.
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const Compression& compression, std::size_t compress_threads = 1,
-                              bool retried = false);
+                              const PackedWal& packed, bool retried = false);
+// The same, packing `content` itself.
+Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
+                              std::string_view file_name, std::string_view content,
+                              const Compression& compression, std::size_t compress_threads = 1);
 
 // Fetches and verifies WAL file `file_name`: kNotFound if absent (end of archive), kCorrupt if
 // damaged.

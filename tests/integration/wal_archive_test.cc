@@ -82,7 +82,7 @@ class WalArchive : public ::testing::Test {
   void AddWalKey(const std::string& line) { std::ofstream(config_, std::ios::app) << line << "\n"; }
   std::string Value(const std::string& sql) { return conn_->QueryValue(sql).value_or("?"); }
   void KilledPushesAndAnOutageLoseNothing(const std::function<void()>& down,
-                                          const std::function<void()>& up);
+                                          const std::function<void()>& up, bool async);
 
   pg::LocalCluster* pg_ = nullptr;
   std::optional<TempDir> dir_;
@@ -367,11 +367,14 @@ TEST_F(WalArchive, APartialSegmentIsServedPaddedWhenTheSegmentIsMissing) {
 
 // archive_command kills drctl at a random moment on every other attempt (SIGKILL mid-upload), and
 // for a while the repository is unreachable (`down` until `up`): PostgreSQL retries; afterwards the
-// archive holds every segment from the first to the last, each equal to PostgreSQL's.
+// archive holds every segment from the first to the last, each equal to PostgreSQL's. Sync: the
+// call PostgreSQL runs does the upload, and is killed. Async: the push-ahead process does most
+// uploads, and is killed too (pkill by its name, at a random moment of every other attempt).
 void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>& down,
-                                                    const std::function<void()>& up) {
-  AddWalKey("async = true\npush_ahead = 4");
+                                                    const std::function<void()>& up, bool async) {
+  if (async) AddWalKey("async = true\npush_ahead = 4");
   const auto wrapper = root_ / "killer.sh";
+  const std::string random_delay = "0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))";
   std::ofstream(wrapper) << "#!/bin/sh\n"
                          << wrapper_prelude_ << "n=$(( $(cat " << (root_ / "counter").string()
                          << " 2>/dev/null || echo 0) + 1 )); echo $n > "
@@ -380,7 +383,12 @@ void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>&
                          // Every other attempt is killed: PostgreSQL's archiver waits a minute
                          // after three failures in a row, which random kills would often cause.
                          << "if [ $(( n % 2 )) -eq 1 ]; then\n"
-                         << "  timeout -s KILL 0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 )) "
+                         << (async
+                                 ? "  (sleep " + random_delay +
+                                       "; pkill -KILL -x drctl-pushahead && echo ahead-killed >> " +
+                                       (root_ / "attempts").string() + ") &\n"
+                                 : std::string())
+                         << "  timeout -s KILL " << random_delay << " "
                          << (root_ / "drctl").string() << " --config " << config_
                          << " wal push \"$1\"\n  rc=$?; echo $rc >> "
                          << (root_ / "attempts").string() << "; [ $rc -eq 0 ] || exit 1\n"
@@ -431,17 +439,21 @@ void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>&
            "; server log: " + pg::LogTail(pg_->options().log_file);
   };
   ASSERT_TRUE(wait_archived()) << stats();
-  // A killed attempt that pushed ahead makes the next ones quick (already stored): the random kill
-  // can come after the work is done. More segments until one attempt was really cut short.
-  for (int round = 0; round < 20 && ReadAll(root_ / "attempts").find("137") == std::string::npos;
-       ++round) {
+  // The random kill can come after the work is done (a call answered from a push-ahead record
+  // takes a few ms). More segments until a push was really cut short: a call (137), or in async
+  // mode the push-ahead process.
+  auto killed = [&] {
+    const std::string attempts = ReadAll(root_ / "attempts");
+    return attempts.find("137") != std::string::npos ||
+           (async && attempts.find("ahead-killed") != std::string::npos);
+  };
+  for (int round = 0; round < 20 && !killed(); ++round) {
     ASSERT_TRUE(conn_->Exec("INSERT INTO wal_k SELECT generate_series(1, 20000)").has_value());
     last = Value("SELECT pg_walfile_name(pg_current_wal_lsn())");
     ASSERT_TRUE(conn_->Exec("SELECT pg_switch_wal()").has_value());
     ASSERT_TRUE(wait_archived()) << stats();
   }
-  EXPECT_NE(ReadAll(root_ / "attempts").find("137"), std::string::npos)
-      << "no push was killed: the test proved nothing about kills; " << stats();
+  EXPECT_TRUE(killed()) << "no push was killed: the test proved nothing about kills; " << stats();
   std::string statuses = ReadAll(root_ / "attempts");
   std::replace(statuses.begin(), statuses.end(), '\n', ' ');
   std::printf("[ attempts ] exit statuses of the attempts to be killed: %s\n", statuses.c_str());
@@ -472,17 +484,17 @@ void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>&
 }
 
 TEST_F(WalArchive, KilledPushesAndARepositoryThatWasDownLoseNothing) {
-  // Down: the archive_command's wrapper fails at once while a flag file exists.
+  // Synchronous pushes. Down: the archive_command's wrapper fails at once while a flag file exists.
   const auto flag = root_ / "down";
   const std::string wrapper_check = "if [ -e " + flag.string() + " ]; then exit 1; fi\n";
   wrapper_prelude_ = wrapper_check;
   KilledPushesAndAnOutageLoseNothing([&] { std::ofstream created(flag); },
-                                     [&] { std::filesystem::remove(flag); });
+                                     [&] { std::filesystem::remove(flag); }, false);
 }
 
 TEST_F(WalArchive, KilledPushesAndAnS3EndpointThatWasDownLoseNothing) {
-  // The same on S3 (Swift with s3api) whose endpoint really stops answering for a while: a
-  // server of this test's own, so that no other test sees the outage.
+  // The same on S3 (Swift with s3api), async, whose endpoint really stops answering for a while:
+  // a server of this test's own, so that no other test sees the outage.
   auto swift = SwiftServer::Start();
   ASSERT_TRUE(swift.has_value()) << swift.error().ToString();
   auto s3_table = S3RepoWithCredentialFiles(*swift, "s3", "drctl-wal-outage", "wal", root_);
@@ -493,7 +505,7 @@ TEST_F(WalArchive, KilledPushesAndAnS3EndpointThatWasDownLoseNothing) {
   auto init = Drctl({"repo", "init"});
   ASSERT_EQ(init.exit_status, 0) << init.err;
   KilledPushesAndAnOutageLoseNothing([&] { ASSERT_TRUE(swift->StopProxy().has_value()); },
-                                     [&] { ASSERT_TRUE(swift->StartProxy().has_value()); });
+                                     [&] { ASSERT_TRUE(swift->StartProxy().has_value()); }, true);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,7 @@
 namespace drctl::command {
 
 bool StartDetached(const std::filesystem::path& lock,
-                   const std::optional<std::filesystem::path>& log,
+                   const std::optional<std::filesystem::path>& log, const char* title,
                    const std::function<void()>& work) {
   // The lock belongs to the open file description, which the detached process inherits; this
   // process closes its descriptor and the lock lives on there until that process exits.
@@ -37,6 +38,7 @@ bool StartDetached(const std::filesystem::path& lock,
   ::setsid();
   const pid_t grandchild = ::fork();
   if (grandchild != 0) ::_exit(grandchild > 0 ? 0 : 1);
+  ::prctl(PR_SET_NAME, title, 0, 0, 0);
   if (log) {  // one older generation is kept
     std::error_code ec;
     constexpr std::uintmax_t kLogLimit = 1U << 20;

@@ -1,6 +1,7 @@
 #include "command/wal/detached.h"
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -47,26 +48,31 @@ TEST_F(DetachedTest, WorkRunsInItsOwnSessionAfterTheCallReturnedAndHoldsTheLock)
   const fs::path lock = root_ / "lock";
   const fs::path go = root_ / "go";
   const fs::path done = root_ / "done";
-  ASSERT_TRUE(StartDetached(lock, std::nullopt, [&] {
+  ASSERT_TRUE(StartDetached(lock, std::nullopt, "drctl-test", [&] {
     AwaitGo(go);
-    std::ofstream(done) << ::getpid() << " " << ::getsid(0) << "\n";
+    char title[16] = {};
+    ::prctl(PR_GET_NAME, title, 0, 0, 0);
+    std::ofstream(done) << ::getpid() << " " << ::getsid(0) << " " << title << "\n";
   }));
   EXPECT_FALSE(fs::exists(done)) << "the work waits for the test";
   // While it runs, a second one with the same lock does not start, and its work never runs.
   const fs::path second = root_ / "second";
-  EXPECT_FALSE(StartDetached(lock, std::nullopt, [&] { std::ofstream(second) << "ran"; }));
+  EXPECT_FALSE(
+      StartDetached(lock, std::nullopt, "drctl-test", [&] { std::ofstream(second) << "ran"; }));
   std::ofstream(go) << "go";
   ASSERT_TRUE(WaitForDetached(lock));
   EXPECT_FALSE(fs::exists(second));
   std::istringstream ids(ReadAll(done));
   pid_t pid = 0;
   pid_t sid = 0;
-  ids >> pid >> sid;
+  std::string title;
+  ids >> pid >> sid >> title;
+  EXPECT_EQ(title, "drctl-test") << "named for ps and pkill";
   EXPECT_GT(pid, 0);
   EXPECT_NE(pid, ::getpid());
   EXPECT_NE(sid, ::getsid(0)) << "detached: a session of its own";
   // The lock is free again: the next one starts.
-  EXPECT_TRUE(StartDetached(lock, std::nullopt, [] {}));
+  EXPECT_TRUE(StartDetached(lock, std::nullopt, "drctl-test", [] {}));
   ASSERT_TRUE(WaitForDetached(lock));
 }
 
@@ -74,7 +80,7 @@ TEST_F(DetachedTest, StandardErrorGoesToTheLogWhichKeepsOneOlderGeneration) {
   const fs::path lock = root_ / "lock";
   const fs::path log = root_ / "work.log";
   std::ofstream(log) << std::string((1U << 20) + 1, 'x');
-  ASSERT_TRUE(StartDetached(lock, log, [] {
+  ASSERT_TRUE(StartDetached(lock, log, "drctl-test", [] {
     std::fputs("what went wrong\n", stderr);
     std::fflush(stderr);
   }));
@@ -82,14 +88,14 @@ TEST_F(DetachedTest, StandardErrorGoesToTheLogWhichKeepsOneOlderGeneration) {
   EXPECT_EQ(ReadAll(log), "what went wrong\n");
   EXPECT_EQ(fs::file_size(root_ / "work.log.1"), (1U << 20) + 1);
   // Below the limit it appends.
-  ASSERT_TRUE(StartDetached(lock, log, [] { std::fputs("and again\n", stderr); }));
+  ASSERT_TRUE(StartDetached(lock, log, "drctl-test", [] { std::fputs("and again\n", stderr); }));
   ASSERT_TRUE(WaitForDetached(lock));
   EXPECT_EQ(ReadAll(log), "what went wrong\nand again\n");
 }
 
 TEST_F(DetachedTest, AnUnwritableLockPlaceStartsNothing) {
   const fs::path ran = root_ / "ran";
-  EXPECT_FALSE(StartDetached(root_ / "missing" / "lock", std::nullopt,
+  EXPECT_FALSE(StartDetached(root_ / "missing" / "lock", std::nullopt, "drctl-test",
                              [&] { std::ofstream(ran) << "ran"; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a wrongly started one would write
   EXPECT_FALSE(fs::exists(ran));

@@ -195,7 +195,7 @@ Result<CommandOutput> WalGet(const Config& config, const std::string& name,
   if (dir) {
     Prune(*dir, name);
     // One prefetcher at a time: when one runs, nothing to start. Called while single-threaded.
-    StartDetached(*dir / ".lock", std::nullopt,
+    StartDetached(*dir / ".lock", std::nullopt, "drctl-prefetch",
                   [&] { Prefetch(fetcher, *dir, *parsed, config.wal.prefetch, config.wal.jobs); });
   }
   return out;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -94,24 +95,16 @@ struct PushOutcome {
   std::vector<std::pair<std::string, catalog::WalPushResult>> stored;  // per repository
 };
 
-// Stores one WAL file in every target (durable there before returning).
-PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs::path& path,
-                     const Compression& compression, std::size_t compress_threads) {
+// Stores one WAL file, `content` packed as `packed` (catalog::PackWal), in every target (durable
+// there before returning).
+PushOutcome PushContent(std::vector<std::unique_ptr<OpenTarget>>& targets, const std::string& name,
+                        const pg::WalFileName& parsed, std::string_view content,
+                        const catalog::PackedWal& packed) {
   PushOutcome outcome;
-  outcome.name = path.filename().string();
-  auto parsed = pg::ParseWalFileName(outcome.name);
-  if (!parsed) {
-    outcome.error = parsed.error();
-    return outcome;
-  }
-  auto content = ReadWalFile(path);
-  if (!content) {
-    outcome.error = content.error();
-    return outcome;
-  }
+  outcome.name = name;
   const bool segment =
-      parsed->kind == pg::WalFileKind::kSegment || parsed->kind == pg::WalFileKind::kPartial;
-  const auto sysid = segment ? SegmentSystemId(content->bytes()) : std::nullopt;
+      parsed.kind == pg::WalFileKind::kSegment || parsed.kind == pg::WalFileKind::kPartial;
+  const auto sysid = segment ? SegmentSystemId(content) : std::nullopt;
   for (auto& target : targets) {
     if (sysid) {
       std::lock_guard lock(target->mutex);
@@ -132,7 +125,7 @@ PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs
       }
     }
     auto pushed = catalog::PushWal(target->repo.storage(), target->repo.master(), outcome.name,
-                                   content->bytes(), compression, compress_threads);
+                                   content, packed);
     if (!pushed) {
       outcome.error = pushed.error().WithContext("repo '" + target->config->name + "'");
       return outcome;
@@ -140,6 +133,17 @@ PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs
     outcome.stored.emplace_back(target->config->name, *pushed);
   }
   return outcome;
+}
+
+// Reads, packs and stores one WAL file in every target.
+PushOutcome PushFile(std::vector<std::unique_ptr<OpenTarget>>& targets, const fs::path& path,
+                     const Compression& compression, std::size_t compress_threads) {
+  const std::string name = path.filename().string();
+  auto parsed = pg::ParseWalFileName(name);
+  auto content = parsed ? ReadWalFile(path) : std::unexpected(parsed.error());
+  if (!content) return PushOutcome{.name = name, .error = content.error(), .stored = {}};
+  return PushContent(targets, name, *parsed, content->bytes(),
+                     catalog::PackWal(content->bytes(), compression, compress_threads));
 }
 
 // Files PostgreSQL has marked ready for archiving (<pg_wal>/archive_status/<name>.ready), sorted.
@@ -321,8 +325,9 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
         });
     // Before anything opens a connection or a thread: the push-ahead process is a fork.
     const bool started =
-        ahead && StartDetached(*spool / "push-ahead.lock", *spool / "push-ahead.log",
-                               [&] { PushAhead(config, repo_name, file.parent_path(), *spool); });
+        ahead &&
+        StartDetached(*spool / "push-ahead.lock", *spool / "push-ahead.log", "drctl-pushahead",
+                      [&] { PushAhead(config, repo_name, file.parent_path(), *spool); });
     out.json["pushing_ahead"] = started;
     lock.emplace(*spool / (name + ".lock"));
     (void)lock->Wait(kLockWait);
@@ -335,12 +340,19 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
     return error.WithContext(std::to_string(ready.size()) + " WAL files wait for archiving in " +
                              (file.parent_path() / "archive_status").string());
   };
-  auto targets = OpenTargets(config, repo_name);
-  if (!targets) return std::unexpected(waiting(targets.error()));
-  // One file: its compression spreads over the cores.
+  auto content = ReadWalFile(file);
+  if (!content) return std::unexpected(waiting(content.error()));
+  // One file: its compression spreads over the cores. It needs no key, so it runs while the
+  // repositories are opened (on S3: loading libcurl, a TLS handshake, a round trip or more).
   const std::size_t compress_threads =
       std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
-  const PushOutcome mine = PushFile(*targets, file, config.backup.compression, compress_threads);
+  auto packing = std::async(std::launch::async, [&] {
+    return catalog::PackWal(content->bytes(), config.backup.compression, compress_threads);
+  });
+  auto targets = OpenTargets(config, repo_name);
+  const catalog::PackedWal packed = packing.get();
+  if (!targets) return std::unexpected(waiting(targets.error()));
+  const PushOutcome mine = PushContent(*targets, name, *parsed, content->bytes(), packed);
   if (mine.error) return std::unexpected(waiting(*mine.error));
   if (spool) (void)WriteFileAtomically(*spool / (name + ".ok"), FileIdentity(file), 0600, false);
   for (const auto& [repo, result] : mine.stored) {
