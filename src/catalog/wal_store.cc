@@ -121,7 +121,7 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
 
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const PackedWal& packed, bool retried) {
+                              const PackedWal& packed, const WalPushOptions& options) {
   if (content.size() > UINT32_MAX) {
     return Fail(ErrorCode::kUnsupported, "WAL file " + std::string(file_name) + " is over 4 GiB");
   }
@@ -135,15 +135,18 @@ Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master
     return WalPushResult{false, object.size()};
   }
   // Written only where the name is free (posix: an atomic link; S3: a HEAD just before the
-  // PUT): the usual case costs no read. A taken name is read and compared (a retried push).
-  auto written = storage.Write(key, object, {.durable = true, .if_absent = true});
+  // PUT, or the caller's moments before): the usual case costs no read. A taken name is read and
+  // compared (a retried push).
+  const bool atomic = (storage.Features() & storage::kFeatureAtomicIfAbsent) != 0;
+  auto written =
+      storage.Write(key, object, {.durable = true, .if_absent = atomic || !options.checked_free});
   if (written) return WalPushResult{false, object.size()};
   if (written.error().code() != ErrorCode::kConflict) return std::unexpected(written.error());
   auto existing = storage.Read(key);
   if (!existing) {
-    if (existing.error().code() == ErrorCode::kNotFound && !retried) {
+    if (existing.error().code() == ErrorCode::kNotFound && !options.retried) {
       // Deleted between the write and the read (expire of a lost race): try once more.
-      return PushWal(storage, master, file_name, content, packed, true);
+      return PushWal(storage, master, file_name, content, packed, {.retried = true});
     }
     return std::unexpected(existing.error().WithContext("checking " + where));
   }

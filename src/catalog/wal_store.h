@@ -37,11 +37,18 @@ struct PackedWal {
 PackedWal PackWal(std::string_view content, const Compression& compression,
                   std::size_t compress_threads = 1);
 
+struct WalPushOptions {
+  // The caller found the name free moments ago (a Stat while the file was being packed, on a
+  // storage without kFeatureAtomicIfAbsent, whose if_absent is that same Stat): write at once.
+  bool checked_free = false;
+  bool retried = false;  // PushWal's own
+};
+
 // Stores `content` (packed as `packed`, from PackWal of that content) as WAL file `file_name`,
-// durable before returning. `retried` is for its own use.
+// durable before returning.
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,
-                              const PackedWal& packed, bool retried = false);
+                              const PackedWal& packed, const WalPushOptions& options = {});
 // The same, packing `content` itself.
 Result<WalPushResult> PushWal(storage::Storage& storage, const MasterKey& master,
                               std::string_view file_name, std::string_view content,

@@ -121,5 +121,40 @@ TEST_F(WalStoreTest, ListsByTimelineThenName) {
                                       "00000002.history", "000000020000000000000007"}));
 }
 
+// A storage whose if_absent is not atomic (like S3), recording how each write was asked.
+class CheckedStorage final : public storage::StorageWrapper {
+ public:
+  using StorageWrapper::StorageWrapper;
+  std::uint32_t Features() const override {
+    return StorageWrapper::Features() & ~storage::kFeatureAtomicIfAbsent;
+  }
+  Status Write(std::string_view key, std::string_view data,
+               const storage::WriteOptions& options) override {
+    if_absent.push_back(options.if_absent);
+    return StorageWrapper::Write(key, data, options);
+  }
+  std::vector<bool> if_absent;
+};
+
+TEST_F(WalStoreTest,
+       ANameTheCallerFoundFreeIsWrittenWithoutCheckingAgainOnlyWhereChecksAreNotAtomic) {
+  const std::string name = "000000010000000000000009";
+  const std::string seg = Segment(9);
+  const PackedWal packed = PackWal(seg, zstd_, 2);
+  CheckedStorage s3_like(storage_.get());
+  ASSERT_TRUE(PushWal(s3_like, master_, name, seg, packed, {.checked_free = true}).has_value());
+  ASSERT_TRUE(PushWal(s3_like, master_, name, seg, packed).has_value());
+  EXPECT_EQ(s3_like.if_absent, (std::vector<bool>{false, true}))
+      << "checked just before: the upload goes at once; otherwise the write checks";
+  EXPECT_EQ(FetchWal(*storage_, master_, name).value(), seg);
+  // Where the check is atomic (posix, memory) it stays: a caller's claim never overwrites.
+  const std::string other = Segment(10);
+  auto refused =
+      PushWal(*storage_, master_, name, other, PackWal(other, zstd_), {.checked_free = true});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(FetchWal(*storage_, master_, name).value(), seg);
+}
+
 }  // namespace
 }  // namespace drctl::catalog

@@ -54,6 +54,9 @@ struct WriteOptions {
 enum Feature : std::uint32_t {
   kFeatureRangeRead = 1U << 0,   // Read with a range reads only those bytes
   kFeatureServerCopy = 1U << 1,  // Copy without moving bytes through drctl
+  // WriteOptions::if_absent is atomic (posix: link(2)). Without it (S3) it is a Stat before the
+  // upload, which a caller may as well do earlier, overlapping other work.
+  kFeatureAtomicIfAbsent = 1U << 2,
 };
 
 // Streaming reader of one object. Not thread-safe.

@@ -282,6 +282,29 @@ TEST_F(WalArchive, AsyncPushStoresTheReadyFilesAheadAndNeverClaimsUnstoredOnes) 
                                std::filesystem::perms::owner_all);
 }
 
+TEST_F(WalArchive, AsyncPushOneFileAtATimeLeavesNoStaleRecords) {
+  // A quiet server: PostgreSQL has one file ready at a time, so no push-ahead process runs; the
+  // calls themselves remove what belongs to files PostgreSQL is done with.
+  AddWalKey("async = true");
+  const auto wal_dir = root_ / "pg_wal";
+  const auto spool = root_ / "spool" / "archive";
+  std::string previous;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string name = MakeReadySegments(wal_dir, i, 1).front();
+    auto push = Drctl({"--output", "json", "wal", "push", (wal_dir / name).string()});
+    ASSERT_EQ(push.exit_status, 0) << push.err;
+    EXPECT_EQ(nlohmann::json::parse(push.out).value("pushing_ahead", true), false) << push.out;
+    EXPECT_TRUE(std::filesystem::exists(spool / (name + ".ok")));
+    if (!previous.empty()) {
+      EXPECT_FALSE(std::filesystem::exists(spool / (previous + ".ok"))) << previous;
+      EXPECT_FALSE(std::filesystem::exists(spool / (previous + ".lock"))) << previous;
+    }
+    std::filesystem::rename(wal_dir / "archive_status" / (name + ".ready"),
+                            wal_dir / "archive_status" / (name + ".done"));
+    previous = name;
+  }
+}
+
 TEST_F(WalArchive, AsyncPushToAnUnreachableRepositoryFailsAndRecordsNothing) {
   std::ofstream(config_) << "[[repo]]\nname = \"down\"\nurl = \"s3://bucket/wal\"\n"
                          << "endpoint = \"http://127.0.0.1:1\"\npath_style = true\n"
@@ -374,7 +397,10 @@ void WalArchive::KilledPushesAndAnOutageLoseNothing(const std::function<void()>&
                                                     const std::function<void()>& up, bool async) {
   if (async) AddWalKey("async = true\npush_ahead = 4");
   const auto wrapper = root_ / "killer.sh";
-  const std::string random_delay = "0.0$(( $(od -An -N1 -tu1 /dev/urandom) % 9 + 1 ))";
+  // 2 to 26 ms: a sync push of these segments (mostly zeros after a switch) to a local
+  // repository takes 10-20 ms, so many kills land mid-push.
+  const std::string random_delay =
+      "$(printf '0.%03d' $(( $(od -An -N1 -tu1 /dev/urandom) % 25 + 2 )))";
   std::ofstream(wrapper) << "#!/bin/sh\n"
                          << wrapper_prelude_ << "n=$(( $(cat " << (root_ / "counter").string()
                          << " 2>/dev/null || echo 0) + 1 )); echo $n > "

@@ -78,6 +78,7 @@ struct OpenTarget {
   const RepoConfig* config = nullptr;
   catalog::Repository repo;
   std::optional<fs::path> cluster_record;       // <spool>/cluster/<repo id>: see ClusterKnown
+  std::string checked_free;                     // a file name found free here just now
   std::mutex mutex;                             // guards checked_clusters
   std::vector<std::uint64_t> checked_clusters;  // system identifiers CheckCluster accepted
 };
@@ -125,7 +126,7 @@ PushOutcome PushContent(std::vector<std::unique_ptr<OpenTarget>>& targets, const
       }
     }
     auto pushed = catalog::PushWal(target->repo.storage(), target->repo.master(), outcome.name,
-                                   content, packed);
+                                   content, packed, {.checked_free = target->checked_free == name});
     if (!pushed) {
       outcome.error = pushed.error().WithContext("repo '" + target->config->name + "'");
       return outcome;
@@ -226,6 +227,13 @@ class FileLock {
  private:
   int fd_;
 };
+
+// The same from a call, when no push-ahead process runs (it cleans up while it runs; without
+// one, as when PostgreSQL has one file at a time, the calls must, or records pile up).
+void ForgetStaleIfIdle(const fs::path& spool, const std::vector<std::string>& ready) {
+  FileLock idle(spool / "push-ahead.lock");
+  if (idle.Try()) ForgetStale(spool, ready);
+}
 
 constexpr auto kLockWait = std::chrono::minutes(10);
 constexpr auto kPushAheadFor = std::chrono::seconds(60);
@@ -329,6 +337,7 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
         StartDetached(*spool / "push-ahead.lock", *spool / "push-ahead.log", "drctl-pushahead",
                       [&] { PushAhead(config, repo_name, file.parent_path(), *spool); });
     out.json["pushing_ahead"] = started;
+    if (!started) ForgetStaleIfIdle(*spool, ready);
     lock.emplace(*spool / (name + ".lock"));
     (void)lock->Wait(kLockWait);
     if (HasRecord(*spool, file)) return StoredAhead(std::move(out), name);
@@ -350,6 +359,16 @@ Result<CommandOutput> WalPush(const Config& config, const std::string& path,
     return catalog::PackWal(content->bytes(), config.backup.compression, compress_threads);
   });
   auto targets = OpenTargets(config, repo_name);
+  if (targets && !name.ends_with(".partial")) {
+    // Still packing: where a write checks a name with a request before uploading (S3: HEAD), do
+    // that now.
+    for (auto& target : *targets) {
+      auto& storage = target->repo.storage();
+      if ((storage.Features() & storage::kFeatureAtomicIfAbsent) != 0) continue;
+      auto stat = storage.Stat(catalog::WalObjectKey(name));
+      if (!stat && stat.error().code() == ErrorCode::kNotFound) target->checked_free = name;
+    }
+  }
   const catalog::PackedWal packed = packing.get();
   if (!targets) return std::unexpected(waiting(targets.error()));
   const PushOutcome mine = PushContent(*targets, name, *parsed, content->bytes(), packed);

@@ -32,7 +32,7 @@ class MemoryStorage : public Storage {
   explicit MemoryStorage(std::string name) : name_(std::move(name)) {}
 
   std::string Describe() const override { return "memory://" + name_; }
-  std::uint32_t Features() const override { return kFeatureRangeRead; }
+  std::uint32_t Features() const override { return kFeatureRangeRead | kFeatureAtomicIfAbsent; }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
     DRCTL_TRY(ValidateKey(key));

@@ -147,7 +147,7 @@ class PosixStorage : public Storage {
   }
 
   std::string Describe() const override { return "file://" + root_.string(); }
-  std::uint32_t Features() const override { return kFeatureRangeRead; }
+  std::uint32_t Features() const override { return kFeatureRangeRead | kFeatureAtomicIfAbsent; }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
     DRCTL_TRY(ValidateKey(key));
