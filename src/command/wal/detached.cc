@@ -7,29 +7,49 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 namespace drctl::command {
 
+FileLock::FileLock(const std::filesystem::path& path)
+    : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool FileLock::Try() { return fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }
+
+bool FileLock::Lock() {
+  if (fd_ < 0) return false;
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) return false;
+  }
+  return true;
+}
+
+bool FileLock::Wait(std::chrono::steady_clock::duration limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!Try()) {
+    if (fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 bool StartDetached(const std::filesystem::path& lock,
                    const std::optional<std::filesystem::path>& log, const char* title,
                    const std::function<void()>& work) {
   // The lock belongs to the open file description, which the detached process inherits; this
-  // process closes its descriptor and the lock lives on there until that process exits.
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return false;
-  }
+  // process closes its descriptor (`held` goes) and the lock lives on there until that process
+  // exits (it never returns from here: _exit, no destructors).
+  FileLock held(lock);
+  if (!held.Try()) return false;
   const pid_t child = ::fork();
-  if (child < 0) {
-    ::close(fd);
-    return false;
-  }
+  if (child < 0) return false;
   if (child > 0) {
-    ::close(fd);
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
@@ -58,13 +78,6 @@ bool StartDetached(const std::filesystem::path& lock,
   ::_exit(0);
 }
 
-bool WaitForDetached(const std::filesystem::path& lock) {
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
-  }
-  ::close(fd);
-  return true;
-}
+bool WaitForDetached(const std::filesystem::path& lock) { return FileLock(lock).Lock(); }
 
 }  // namespace drctl::command

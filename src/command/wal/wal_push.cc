@@ -1,6 +1,4 @@
 // drctl wal push (archive_command), synchronous and asynchronous (push-ahead).
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,36 +195,6 @@ void ForgetStale(const fs::path& spool, const std::vector<std::string>& ready) {
     }
   }
 }
-
-// "<spool>/<name>.lock", held by whoever pushes that file (a call or the push-ahead process), so
-// that two never push one file at once. An flock: released when its holder exits, even killed.
-class FileLock {
- public:
-  explicit FileLock(const fs::path& path)
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {}
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  FileLock(FileLock&&) = delete;
-  FileLock& operator=(FileLock&&) = delete;
-
-  bool Try() { return fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0; }
-  // Waits for the holder at most `limit`: a stuck holder must not stop archiving (pushing a file
-  // twice is safe: the second push finds it stored, equal).
-  bool Wait(std::chrono::steady_clock::duration limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!Try()) {
-      if (fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-  }
-
- private:
-  int fd_;
-};
 
 // The same from a call, when no push-ahead process runs (it cleans up while it runs; without
 // one, as when PostgreSQL has one file at a time, the calls must, or records pile up).
